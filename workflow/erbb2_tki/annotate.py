@@ -1,0 +1,682 @@
+"""Per-sample annotation: read a VCF, name its ERBB2 alleles, match the knowledge base, write outputs.
+
+This is the glue between the VCF reader (vcf_io), the HGVS engine (consequence), the knowledge
+base (knowledge) and the verdict rules (interpret). The workflow calls `annotate_sample` once per
+sample on the extracted ERBB2 region; `erbb2-tki annotate` calls it on any VCF after extracting
+the region itself.
+
+Which alleles decide a verdict: an allele counts when its FILTER is PASS or missing, its REF
+agrees with NM_004448.4, and the tumour genotype (when there is one) carries it. Every other
+allele is still listed in the tables and the annotated VCF, with `used_for_verdict` saying why
+not, so nothing a caller reported is silently dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import PROTEIN, TRANSCRIPT, __version__
+from .errors import InputError
+from .model import AlleleName
+
+ALLELE_COLUMNS = [
+    "sample",
+    "chrom",
+    "pos",
+    "ref",
+    "alt",
+    "consequence",
+    "hgvsc",
+    "hgvsp",
+    "hgvsp_short",
+    "exon",
+    "intron",
+    "domain",
+    "flags",
+    "oncogenicity",
+    "kb_drugs",
+    "genotype",
+    "vaf",
+    "depth",
+    "alt_depth",
+    "filter",
+    "used_for_verdict",
+    "alt_index",
+    "variant_type",
+    "hgvsg",
+    "genomic_key",
+    "protein_start",
+    "protein_end",
+    "tumour_sample",
+    "build",
+]
+
+TKI_COLUMNS = [
+    "sample",
+    "hgvsp_short",
+    "drug",
+    "response",
+    "evidence_level",
+    "evidence_type",
+    "tumour_type",
+    "tumour_type_match",
+    "match_basis",
+    "citations",
+    "note",
+    "evidence_id",
+    "alteration",
+    "drug_kind",
+]
+
+VERDICT_COLUMNS = [
+    "sample",
+    "drug",
+    "verdict",
+    "evidence_level",
+    "tumour_type_match",
+    "alleles",
+    "citations",
+    "reason",
+    "kb_version",
+    "kb_hash",
+]
+
+STRUCTURAL_COLUMNS = [
+    "sample",
+    "chrom",
+    "pos",
+    "end",
+    "ref",
+    "alt",
+    "svtype",
+    "copy_number",
+    "event",
+    "filter",
+]
+
+# INFO keys added to the annotated VCF; Number=A so each ALT keeps its own value.
+INFO_KEYS = [
+    ("ERBB2_CSQ", "Sequence Ontology consequence(s) on NM_004448.4, '&'-joined"),
+    ("ERBB2_HGVSC", "HGVS c. on NM_004448.4"),
+    ("ERBB2_HGVSP", "HGVS p. on NP_004439.2 (3-letter amino acids)"),
+    ("ERBB2_HGVSP_SHORT", "HGVS p. on NP_004439.2 (1-letter amino acids)"),
+    ("ERBB2_EXON", "Exon (n/27) or intron (n/26, prefixed 'intron')"),
+    ("ERBB2_ONCOGENICITY", "Oncogenicity from the erbb2-tki knowledge base"),
+    ("ERBB2_KB", "Knowledge-base drug:response pairs, '|'-joined"),
+    ("ERBB2_FLAGS", "erbb2-tki flags for this allele, '|'-joined"),
+]
+
+
+@dataclass
+class SampleResult:
+    """Everything one sample's annotation produced, for tables and the batch summary."""
+
+    sample: str
+    build: str
+    build_source: str
+    tumour_sample: str | None
+    alleles: pd.DataFrame
+    tki: pd.DataFrame
+    verdicts: pd.DataFrame
+    structural: pd.DataFrame
+    skipped: dict[str, int] = field(default_factory=dict)
+    kb_version: str = ""
+    kb_hash: str = ""
+
+    @property
+    def structural_events(self) -> list[dict[str, Any]]:
+        return self.structural.to_dict("records")
+
+
+@dataclass
+class _Allele:
+    """One ALT of one record on its way through naming and matching."""
+
+    record_index: int
+    alt_index: int  # 1-based ALT index in the record
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    filter: str
+    name: AlleleName | None
+    metrics: Any
+    flags: list[str] = field(default_factory=list)
+    matches: list[Any] = field(default_factory=list)
+    oncogenicity: str = ""
+    merged_into: _Allele | None = None
+    components: list[_Allele] = field(default_factory=list)
+
+    @property
+    def carried(self) -> bool:
+        """False only when the tumour genotype is known and does not contain this ALT."""
+        m = self.metrics
+        if m is None or not m.genotype or set(m.genotype) <= set("./|"):
+            return True
+        return bool(m.haplotypes) or str(self.alt_index) in m.genotype.replace("|", "/").split("/")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else ""
+    return str(value)
+
+
+def _filter_text(variant: Any) -> str:
+    return "PASS" if variant.FILTER is None else str(variant.FILTER)
+
+
+def _read_alleles(
+    vcf: Any,
+    build: str,
+    tumour_index: int | None,
+    skipped: Counter[str],
+    structural: list[dict[str, Any]],
+    sample: str,
+) -> list[_Allele]:
+    """Every ALT of every record in the ERBB2 region, named; non-small ALTs are counted or kept as events."""
+    from . import consequence, extract, vcf_io
+
+    alleles: list[_Allele] = []
+    span = extract.erbb2_region(build)
+    for record_index, variant in enumerate(vcf):
+        chrom = variant.CHROM
+        if chrom not in ("17", "chr17"):
+            continue
+        start, end = span
+        var_end = variant.end  # cyvcf2: 0-based exclusive end of REF (or INFO/END)
+        if var_end < start or variant.POS > end:
+            continue
+        filt = _filter_text(variant)
+        for alt_index, alt in enumerate(variant.ALT, start=1):
+            kind = vcf_io.classify_alt(variant.REF, alt)
+            if kind != "small":
+                event = None
+                if kind in ("symbolic", "breakend"):
+                    event = vcf_io.structural_event(variant, alt_index, span)
+                if event is not None:
+                    row = event if isinstance(event, dict) else event.as_row()
+                    structural.append({"sample": sample, "filter": filt, **row})
+                skipped[kind] += 1
+                continue
+            metrics = (
+                vcf_io.sample_metrics(variant, tumour_index, alt_index)
+                if tumour_index is not None
+                else None
+            )
+            ref = variant.REF.upper()
+            try:
+                name = consequence.name_allele(build, chrom, variant.POS, ref, alt.upper())
+                flags: list[str] = []
+            except ValueError as err:
+                name = None
+                flags = [f"not_named:{_flag_text(str(err))}"]
+            alleles.append(
+                _Allele(
+                    record_index,
+                    alt_index,
+                    chrom,
+                    variant.POS,
+                    ref,
+                    alt.upper(),
+                    filt,
+                    name,
+                    metrics,
+                    flags,
+                )
+            )
+    return alleles
+
+
+def _flag_text(text: str) -> str:
+    """Flags are '|'-joined tokens inside a VCF INFO value: keep them free of separators."""
+    return "".join(c if c.isalnum() or c in "._-:" else "_" for c in text)[:80]
+
+
+def _codons(allele: _Allele) -> set[int]:
+    p = allele.name.protein if allele.name else None
+    if p is None or allele.name.variant_type not in ("snv", "mnv"):
+        return set()
+    return set(range(p.start, p.end + 1))
+
+
+def _codon_groups(alleles: list[_Allele]) -> list[list[_Allele]]:
+    """Groups of two or more SNV/MNV alleles linked by sharing a codon."""
+    candidates = sorted(
+        (a for a in alleles if _codons(a)), key=lambda a: (min(_codons(a)), a.pos, a.alt)
+    )
+    groups: list[tuple[set[int], list[_Allele]]] = []
+    for allele in candidates:
+        codons = _codons(allele)
+        if groups and groups[-1][0] & codons:
+            groups[-1][0].update(codons)
+            groups[-1][1].append(allele)
+        else:
+            groups.append((set(codons), [allele]))
+    return [members for _, members in groups if len(members) >= 2]
+
+
+def _merge_in_cis(alleles: list[_Allele], build: str) -> list[_Allele]:
+    """Alleles on one haplotype that touch one codon are one amino-acid change.
+
+    Phased calls (GT with PS, or GATK PGT/PID) on the same haplotype are named together and the
+    combined allele replaces its components for matching and verdicts; unphased calls sharing a
+    codon keep their own names and gain a possible_in_cis flag with the combined name.
+    """
+    from . import consequence
+
+    merged: list[_Allele] = []
+    for group in _codon_groups(alleles):
+        haplotypes: dict[tuple[str, int], list[_Allele]] = defaultdict(list)
+        unphased: list[_Allele] = []
+        for allele in group:
+            m = allele.metrics
+            if m is not None and m.phased and m.phase_set is not None and m.haplotypes:
+                for hap in m.haplotypes:
+                    haplotypes[(str(m.phase_set), hap)].append(allele)
+            else:
+                unphased.append(allele)
+        for members in (haplotypes[key] for key in sorted(haplotypes)):
+            if len(members) < 2 or len({a.pos for a in members}) < len(members):
+                continue
+            name = consequence.name_haplotype(
+                build, members[0].chrom, [(a.pos, a.ref, a.alt) for a in members]
+            )
+            combined = _Allele(
+                record_index=members[0].record_index,
+                alt_index=members[0].alt_index,
+                chrom=members[0].chrom,
+                pos=name.key_pos,
+                ref=name.key_ref,
+                alt=name.key_alt,
+                filter=_combined_filter(members),
+                name=name,
+                metrics=members[0].metrics,
+                flags=["merged_in_cis:" + "+".join(_short_key(a) for a in members)],
+                components=list(members),
+            )
+            for a in members:
+                a.merged_into = combined
+                a.flags.append(f"in_cis_merged_as:{_flag_text(name.hgvsp_short)}")
+            merged.append(combined)
+        # Two ALTs at one position cannot both be on one haplotype: no combined name then.
+        if unphased and len({a.pos for a in group}) == len(group):
+            name = consequence.name_haplotype(
+                build, group[0].chrom, [(a.pos, a.ref, a.alt) for a in group]
+            )
+            for a in unphased:
+                a.flags.append(f"possible_in_cis:{_flag_text(name.hgvsp_short)}")
+    return merged
+
+
+def _combined_filter(members: list[_Allele]) -> str:
+    filters = sorted({a.filter for a in members})
+    return (
+        filters[0] if len(filters) == 1 else ";".join(f for f in filters if f != "PASS") or "PASS"
+    )
+
+
+def _short_key(allele: _Allele) -> str:
+    return f"{allele.pos}{allele.ref}>{allele.alt}"
+
+
+def _verdict_use(allele: _Allele, include_filtered: bool) -> str:
+    """'yes', or 'no:<reason>' when this allele must not decide a drug verdict."""
+    if allele.merged_into is not None:
+        return "no:merged_in_cis"
+    if allele.name is None:
+        return "no:not_named"
+    if "ref_mismatch" in allele.name.flags:
+        return "no:ref_mismatch"
+    if not include_filtered and allele.filter not in ("PASS", "."):
+        return "no:filtered"
+    if not allele.carried:
+        return "no:not_in_tumour_genotype"
+    return "yes"
+
+
+def annotate_sample(
+    sample: str,
+    vcf: str | os.PathLike[str],
+    *,
+    build: str | None,
+    tumour_sample: str | None = None,
+    normal_sample: str | None = None,
+    tumour_type: str | None = None,
+    kb: Any = None,
+    out_vcf: str | os.PathLike[str] | None = None,
+    out_alleles: str | os.PathLike[str] | None = None,
+    out_tki: str | os.PathLike[str] | None = None,
+    out_verdicts: str | os.PathLike[str] | None = None,
+    out_structural: str | os.PathLike[str] | None = None,
+    include_filtered: bool = False,
+) -> SampleResult:
+    """Annotate one sample's VCF (normally its extracted ERBB2 region) and write the outputs asked for.
+
+    Raises InputError, naming the sample and file, for anything wrong with the input. Outputs are
+    written atomically: on any error none of them is left half-written.
+    """
+    from . import interpret, knowledge, vcf_io
+
+    path = Path(vcf)
+    try:
+        if kb is None:
+            kb = knowledge.load_knowledge()
+        reader = vcf_io.open_vcf(path)
+        build_call = vcf_io.detect_build(reader, path, build)
+        tumour_index, tumour_name = vcf_io.choose_tumour_sample(
+            reader, path, tumour_sample, normal_sample
+        )
+        skipped: Counter[str] = Counter()
+        structural: list[dict[str, Any]] = []
+        alleles = _read_alleles(reader, build_call.build, tumour_index, skipped, structural, sample)
+        reader.close()
+    except InputError as err:
+        raise err.with_context(sample=sample, path=str(path)) from None
+
+    merged = _merge_in_cis(alleles, build_call.build)
+    listed = sorted(
+        alleles + merged, key=lambda a: (a.pos, a.record_index, a.alt_index, len(a.components))
+    )
+    used: list[tuple[AlleleName, list[Any]]] = []
+    for allele in listed:
+        if allele.name is not None:
+            allele.matches = kb.match(allele.name, tumour_type)
+            allele.oncogenicity = kb.oncogenicity(allele.name)
+        allele.use = _verdict_use(allele, include_filtered)  # type: ignore[attr-defined]
+        if allele.use == "yes":  # type: ignore[attr-defined]
+            used.append((allele.name, allele.matches))
+
+    amplification = any(
+        str(e.get("event", "")).startswith("possible_amplification") for e in structural
+    )
+    verdict_rows = [
+        {"sample": sample, **v.as_row(), "kb_version": kb.version, "kb_hash": kb.content_hash}
+        for v in interpret.verdicts(used, tumour_type, kb, amplification=amplification)
+    ]
+
+    allele_rows = [_allele_row(sample, a, tumour_name, build_call.build) for a in listed]
+    tki_rows = [
+        {"sample": sample, "hgvsp_short": a.name.hgvsp_short, **m.as_row()}
+        for a in listed
+        if a.name is not None and a.use == "yes"  # type: ignore[attr-defined]
+        for m in a.matches
+    ]
+    result = SampleResult(
+        sample=sample,
+        build=build_call.build,
+        build_source=build_call.source,
+        tumour_sample=tumour_name,
+        alleles=_frame(allele_rows, ALLELE_COLUMNS),
+        tki=_frame(tki_rows, TKI_COLUMNS),
+        verdicts=_frame(verdict_rows, VERDICT_COLUMNS),
+        structural=_frame(structural, STRUCTURAL_COLUMNS),
+        skipped=dict(sorted(skipped.items())),
+        kb_version=kb.version,
+        kb_hash=kb.content_hash,
+    )
+    try:
+        if out_vcf is not None:
+            write_annotated_vcf(path, out_vcf, listed, kb)
+        for frame, out in (
+            (result.alleles, out_alleles),
+            (result.tki, out_tki),
+            (result.verdicts, out_verdicts),
+            (result.structural, out_structural),
+        ):
+            if out is not None:
+                write_tsv(frame, out)
+    except InputError as err:
+        raise err.with_context(sample=sample, path=str(path)) from None
+    return result
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    extra = [c for c in frame.columns if c not in columns]
+    return frame.reindex(columns=columns + extra).fillna("")
+
+
+def _allele_row(sample: str, a: _Allele, tumour_name: str | None, build: str) -> dict[str, Any]:
+    n = a.name
+    m = a.metrics
+    flags = list(n.flags if n else ()) + a.flags
+    drugs = sorted({f"{x.drug}:{x.response}" for x in a.matches})
+    return {
+        "sample": sample,
+        "chrom": a.chrom,
+        "pos": a.pos,
+        "ref": a.ref,
+        "alt": a.alt,
+        "consequence": n.consequence if n else "",
+        "hgvsc": n.hgvsc if n else "",
+        "hgvsp": n.hgvsp if n else "",
+        "hgvsp_short": n.hgvsp_short if n else "",
+        "exon": n.exon if n else "",
+        "intron": n.intron if n else "",
+        "domain": n.domain if n else "",
+        "flags": ";".join(flags),
+        "oncogenicity": a.oncogenicity,
+        "kb_drugs": ";".join(drugs),
+        "genotype": m.genotype if m else "",
+        "vaf": _fmt(m.vaf) if m else "",
+        "depth": _fmt(m.depth) if m else "",
+        "alt_depth": _fmt(m.alt_depth) if m else "",
+        "filter": a.filter,
+        "used_for_verdict": a.use,  # type: ignore[attr-defined]
+        "alt_index": a.alt_index
+        if not a.components
+        else "+".join(str(c.alt_index) for c in a.components),
+        "variant_type": n.variant_type if n else "",
+        "hgvsg": n.hgvsg if n else "",
+        "genomic_key": f"{a.chrom}:{n.key_pos}:{n.key_ref}:{n.key_alt}" if n else "",
+        "protein_start": n.protein.start if n and n.protein else "",
+        "protein_end": n.protein.end if n and n.protein else "",
+        "tumour_sample": tumour_name or "",
+        "build": build,
+    }
+
+
+def _atomic_target(out: str | os.PathLike[str]) -> tuple[Path, Path]:
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    return target, Path(tmp)
+
+
+def write_tsv(frame: pd.DataFrame, out: str | os.PathLike[str]) -> None:
+    """Write a table as TSV atomically (temp file in the same folder, then rename)."""
+    target, tmp = _atomic_target(out)
+    try:
+        frame.to_csv(tmp, sep="\t", index=False, lineterminator="\n")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _info_value(values: Iterable[str]) -> str:
+    return ",".join(v if v else "." for v in values)
+
+
+def write_annotated_vcf(
+    source: Path, out: str | os.PathLike[str], alleles: list[_Allele], kb: Any
+) -> None:
+    """The source records with all their fields, plus ERBB2_* INFO keys (Number=A) and version headers.
+
+    A bgzipped VCF and its tabix index, both written atomically.
+    """
+    import pysam
+    from cyvcf2 import Writer
+
+    from . import vcf_io
+
+    per_record: dict[int, dict[int, _Allele]] = defaultdict(dict)
+    for a in alleles:
+        if not a.components:
+            per_record[a.record_index][a.alt_index] = a
+
+    target, tmp = _atomic_target(out)
+    tmp_vcf = tmp.with_name(tmp.name + ".vcf.gz")
+    try:
+        reader = vcf_io.open_vcf(source)
+        for key, description in INFO_KEYS:
+            reader.add_info_to_header(
+                {"ID": key, "Number": "A", "Type": "String", "Description": description}
+            )
+        for key, value in (
+            ("erbb2_tki_version", __version__),
+            ("erbb2_tki_transcript", f"{TRANSCRIPT}/{PROTEIN}"),
+            ("erbb2_tki_kb_version", kb.version),
+            ("erbb2_tki_kb_hash", kb.content_hash),
+        ):
+            reader.add_to_header(f"##{key}={value}")
+        writer = Writer(str(tmp_vcf), reader, mode="wz")
+        for record_index, variant in enumerate(reader):
+            annotated = per_record.get(record_index)
+            if annotated:
+                values = _info_values(variant, annotated)
+                for key, _ in INFO_KEYS:
+                    variant.INFO[key] = _info_value(values[key])
+            writer.write_record(variant)
+        writer.close()
+        reader.close()
+        pysam.tabix_index(str(tmp_vcf), preset="vcf", force=True)
+        os.replace(str(tmp_vcf) + ".tbi", str(target) + ".tbi")
+        os.replace(tmp_vcf, target)
+    finally:
+        for leftover in (tmp, tmp_vcf, Path(str(tmp_vcf) + ".tbi")):
+            leftover.unlink(missing_ok=True)
+
+
+def _info_values(variant: Any, annotated: dict[int, _Allele]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {key: [] for key, _ in INFO_KEYS}
+    for alt_index in range(1, len(variant.ALT) + 1):
+        a = annotated.get(alt_index)
+        shown = a.merged_into if a is not None and a.merged_into is not None else a
+        n = shown.name if shown is not None else None
+        flags = (list(n.flags) if n else []) + (a.flags if a else [])
+        drugs = sorted({f"{x.drug}:{x.response}" for x in shown.matches}) if shown else []
+        exon = (n.exon or (f"intron{n.intron}" if n.intron else "")) if n else ""
+        for key, value in (
+            ("ERBB2_CSQ", n.consequence if n else ""),
+            ("ERBB2_HGVSC", n.hgvsc if n else ""),
+            ("ERBB2_HGVSP", n.hgvsp if n else ""),
+            ("ERBB2_HGVSP_SHORT", n.hgvsp_short if n else ""),
+            ("ERBB2_EXON", exon),
+            ("ERBB2_ONCOGENICITY", shown.oncogenicity if shown else ""),
+            ("ERBB2_KB", "|".join(drugs)),
+            ("ERBB2_FLAGS", "|".join(flags)),
+        ):
+            values[key].append(_vcf_safe(value))
+    return values
+
+
+def _vcf_safe(value: str) -> str:
+    """INFO values may not contain ',', ';', '=' or white space."""
+    return value.replace(" ", "_").replace(",", "|").replace(";", "|").replace("=", ":")
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "annotate",
+        help="name the ERBB2 alleles of one VCF and report their TKI evidence",
+        description=(
+            "Read a VCF (.vcf, .vcf.gz or .bcf; sites-only files too), keep the ERBB2 records, "
+            "name every ALT allele on NM_004448.4 / NP_004439.2 and match the knowledge base."
+        ),
+    )
+    p.add_argument("input", help="the VCF to read")
+    p.add_argument(
+        "--build",
+        choices=["GRCh37", "GRCh38", "auto"],
+        default="auto",
+        help="genome build; 'auto' reads it from the header and fails when the header has no evidence",
+    )
+    p.add_argument(
+        "--sample",
+        help="the VCF sample (column) to report; also the name in the 'sample' column. "
+        "Default: the tumour sample from header hints, or the only sample",
+    )
+    p.add_argument("--normal-sample", help="the normal sample (column) of a tumour/normal VCF")
+    p.add_argument(
+        "--label", help="name for the 'sample' column (default: --sample, else the file name)"
+    )
+    p.add_argument(
+        "--tumor-type",
+        "--tumour-type",
+        dest="tumour_type",
+        help="OncoTree code, e.g. BRCA, ILC, LUAD",
+    )
+    p.add_argument("--out-tsv", required=True, help="alleles table: one row per ALT allele")
+    p.add_argument(
+        "--out-tki", help="evidence table: one row per allele x knowledge-base evidence row"
+    )
+    p.add_argument("--out-verdicts", help="verdict table: one row per drug")
+    p.add_argument("--out-vcf", help="annotated VCF (.vcf.gz, with a .tbi index beside it)")
+    p.add_argument(
+        "--annotations", help="knowledge-base folder (default: the project's annotations/)"
+    )
+    p.add_argument(
+        "--include-filtered",
+        action="store_true",
+        help="let alleles whose FILTER is not PASS decide verdicts (they are always listed)",
+    )
+    p.set_defaults(func=run_cli)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    from . import extract, knowledge
+
+    kb = knowledge.load_knowledge(args.annotations)
+    build = None if args.build == "auto" else args.build
+    label = args.label or args.sample or _stem(Path(args.input))
+    with tempfile.TemporaryDirectory(prefix="erbb2-tki-") as tmp:
+        region_vcf = Path(tmp) / "region.vcf.gz"
+        extracted = extract.extract_sample(args.input, region_vcf, build=build, sample=label)
+        result = annotate_sample(
+            label,
+            region_vcf,
+            build=extracted.build,
+            tumour_sample=args.sample,
+            normal_sample=args.normal_sample,
+            tumour_type=args.tumour_type,
+            kb=kb,
+            out_vcf=args.out_vcf,
+            out_alleles=args.out_tsv,
+            out_tki=args.out_tki,
+            out_verdicts=args.out_verdicts,
+            include_filtered=args.include_filtered,
+        )
+    n = len(result.alleles)
+    print(
+        f"{label}: {n} ERBB2 allele{'s' if n != 1 else ''} on {result.build} "
+        f"({result.build_source}); knowledge base {result.kb_version}"
+    )
+    for event in result.structural_events:
+        print(
+            f"{label}: {event.get('event')} {event.get('chrom')}:{event.get('pos')}-{event.get('end')}"
+        )
+    return 0
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".vcf.gz", ".vcf.bgz", ".gvcf.gz", ".vcf", ".bcf", ".gz"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
