@@ -346,9 +346,10 @@ def hgvsp_names(pc: ProteinChange | None, predicted: bool = False) -> tuple[str,
     return f"p.{three}", f"p.{short}"
 
 
-def _make(
+def make_protein_change(
     kind: str, start: int, end: int, ref: str, alt: str, new_stop: int | None = None
 ) -> ProteinChange:
+    """A ProteinChange with its short name formatted (new_stop: fs/ext length, None = '?')."""
     short = _format(kind, start, end, ref, alt, new_stop, three=False)
     return ProteinChange(kind=kind, start=start, end=end, ref=ref, alt=alt, short=short)
 
@@ -402,26 +403,32 @@ def describe_protein_change(
     def synonymous() -> ProteinChange:
         if residue_hint is None:
             raise ValueError("a synonymous change needs residue_hint to be named")
-        return _make("synonymous", residue_hint, residue_hint, ref[residue_hint - 1], "")
+        return make_protein_change(
+            "synonymous", residue_hint, residue_hint, ref[residue_hint - 1], ""
+        )
 
     if p > length or (p == len(ref) == len(alt)):
         # Nothing changes up to and including the stop.
         return synonymous()
     if p == 0:
-        return _make("start_lost", 1, 1, ref[0], "")
+        return make_protein_change("start_lost", 1, 1, ref[0], "")
     if p == length:
         # The stop itself changes: an extension to the next stop in the read-through.
         new_aa = alt[p] if p < len(alt) else ""
         if not new_aa:
-            return _make("unknown", p + 1, p + 1, STOP, "")
+            return make_protein_change("unknown", p + 1, p + 1, STOP, "")
         nxt = alt.find(STOP, p)
-        return _make("stop_lost", p + 1, p + 1, STOP, new_aa, nxt - p + 1 if nxt >= 0 else None)
+        return make_protein_change(
+            "stop_lost", p + 1, p + 1, STOP, new_aa, nxt - p + 1 if nxt >= 0 else None
+        )
     if p < len(alt) and alt[p] == STOP:
-        return _make("nonsense", p + 1, p + 1, ref[p], STOP)
+        return make_protein_change("nonsense", p + 1, p + 1, ref[p], STOP)
     if frameshift:
         nxt = alt.find(STOP, p)
         new_aa = alt[p] if p < len(alt) else ""
-        return _make("frameshift", p + 1, p + 1, ref[p], new_aa, nxt - p + 1 if nxt >= 0 else None)
+        return make_protein_change(
+            "frameshift", p + 1, p + 1, ref[p], new_aa, nxt - p + 1 if nxt >= 0 else None
+        )
 
     s = _common_suffix(ref, alt, min(len(ref), len(alt)) - p)
     ref_seg = ref[p : len(ref) - s]
@@ -432,25 +439,27 @@ def describe_protein_change(
         alt_seg = alt_seg[: alt_stop + 1]
         if not ref_seg:
             ref_seg = ref[p]  # insertion ending in a stop: name the residue it replaces
-        return _make("delins", p + 1, p + len(ref_seg), ref_seg, alt_seg)
+        return make_protein_change("delins", p + 1, p + len(ref_seg), ref_seg, alt_seg)
     if p + len(ref_seg) > length:
         # The normal stop is deleted or replaced with no stop in the changed stretch: the
         # protein runs on into the read-through, up to the next stop if there is one.
         nxt = alt.find(STOP, p)
         if nxt < 0:
-            return _make("unknown", p + 1, length + 1, ref[p : length + 1], "")
-        return _make("delins", p + 1, length + 1, ref[p : length + 1], alt[p : nxt + 1])
+            return make_protein_change("unknown", p + 1, length + 1, ref[p : length + 1], "")
+        return make_protein_change(
+            "delins", p + 1, length + 1, ref[p : length + 1], alt[p : nxt + 1]
+        )
     if not ref_seg:
         k = len(alt_seg)
         if p >= k and ref[p - k : p] == alt_seg:
-            return _make("duplication", p - k + 1, p, alt_seg, alt_seg)
-        return _make("inframe_insertion", p, p + 1, ref[p - 1] + ref[p], alt_seg)
+            return make_protein_change("duplication", p - k + 1, p, alt_seg, alt_seg)
+        return make_protein_change("inframe_insertion", p, p + 1, ref[p - 1] + ref[p], alt_seg)
     if not alt_seg:
         end = p + len(ref_seg)
-        return _make("inframe_deletion", p + 1, end, ref_seg, "")
+        return make_protein_change("inframe_deletion", p + 1, end, ref_seg, "")
     if len(ref_seg) == 1 and len(alt_seg) == 1:
-        return _make("missense", p + 1, p + 1, ref_seg, alt_seg)
-    return _make("delins", p + 1, p + len(ref_seg), ref_seg, alt_seg)
+        return make_protein_change("missense", p + 1, p + 1, ref_seg, alt_seg)
+    return make_protein_change("delins", p + 1, p + len(ref_seg), ref_seg, alt_seg)
 
 
 def canonical_protein_change(text: str, protein: str) -> ProteinChange:
@@ -483,21 +492,23 @@ def canonical_protein_change(text: str, protein: str) -> ProteinChange:
     check(parsed.end, parsed.end_ref)
     kind, start, end = parsed.kind, parsed.start, parsed.end
     if kind == "codon":
-        return _make("codon", start, start, parsed.start_ref, "")
+        return make_protein_change("codon", start, start, parsed.start_ref, "")
     if kind == "start_lost":
         if start != 1:
             raise ValueError(f"{text!r}: '?' after a residue is only used for Met1 (M1?)")
-        return _make("start_lost", 1, 1, full[0], "")
+        return make_protein_change("start_lost", 1, 1, full[0], "")
     if kind == "synonymous":
-        return _make("synonymous", start, start, full[start - 1], "")
+        return make_protein_change("synonymous", start, start, full[start - 1], "")
     if kind == "frameshift":
         if start > length:
             raise ValueError(f"{text!r}: a frameshift at the stop codon is an extension")
-        return _make("frameshift", start, start, full[start - 1], parsed.alt, parsed.new_stop)
+        return make_protein_change(
+            "frameshift", start, start, full[start - 1], parsed.alt, parsed.new_stop
+        )
     if kind == "extension":
         if start != length + 1:
             raise ValueError(f"{text!r}: the stop of NP_004439.2 is at {length + 1}")
-        return _make("stop_lost", start, start, STOP, parsed.alt, parsed.new_stop)
+        return make_protein_change("stop_lost", start, start, STOP, parsed.alt, parsed.new_stop)
     if STOP in parsed.alt[:-1]:
         raise ValueError(f"{text!r}: a stop can only be the last inserted residue")
     if kind in ("missense", "nonsense"):
