@@ -1,0 +1,225 @@
+"""Batch figures: the lollipop and the verdict heatmap are drawn, say the right things, and are
+byte-identical between runs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from erbb2_tki import plots
+
+DOMAINS = [
+    ("extracellular domain I", 23, 217, "test"),
+    ("transmembrane", 653, 675, "test"),
+    ("kinase domain", 720, 987, "test"),
+]
+
+
+def allele(sample, hgvsp_short, consequence="missense_variant", oncogenicity="oncogenic", **kw):
+    row = {
+        "sample": sample,
+        "hgvsp_short": hgvsp_short,
+        "consequence": consequence,
+        "oncogenicity": oncogenicity,
+        "filter": "PASS",
+        "used_for_verdict": "yes",
+    }
+    row.update(kw)
+    return row
+
+
+def batch_alleles() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            allele("P1", "p.L755S"),
+            allele("P2", "p.L755S"),
+            allele("P2", "p.T798I", oncogenicity="likely_oncogenic"),
+            allele("P3", "p.L755P"),
+            allele("P3", "p.Y772_A775dup", "inframe_insertion"),
+            allele("P4", "p.S310F"),
+            allele("P4", "", "intron_variant", ""),
+            allele("P5", "p.Q1200*", "stop_gained", "", used_for_verdict="no:filtered"),
+        ]
+    )
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def svg_text(path: Path) -> str:
+    """The text a reader sees in the SVG (text is kept as <text>, not paths)."""
+    return " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text()))
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"hgvsp_short": "p.L755S"}, 755),
+        ({"hgvsp_short": "p.Y772_A775dup"}, 772),
+        ({"hgvsp_short": "p.Y781Ifs*93"}, 781),
+        ({"hgvsp_short": "p.*1256Wext*?"}, 1256),
+        ({"hgvsp_short": "", "hgvsp": "p.Tyr781IlefsTer93"}, 781),
+        ({"hgvsp_short": "p.(L755S)"}, 755),
+        ({"hgvsp_short": "p.L755S", "protein_start": "754"}, 754),
+        ({"hgvsp_short": "p.G776delinsVC", "protein_start": ""}, 776),
+        ({"hgvsp_short": ""}, None),
+        ({"hgvsp_short": "p.?"}, None),
+    ],
+)
+def test_protein_start(row: dict[str, str], expected: int | None) -> None:
+    assert plots.protein_start(row) == expected
+
+
+@pytest.mark.parametrize(
+    ("consequence", "expected"),
+    [
+        ("missense_variant", "missense"),
+        ("frameshift_variant&splice_region_variant", "truncating"),
+        ("inframe_insertion", "in-frame indel"),
+        ("splice_region_variant&synonymous_variant", "synonymous"),
+        ("intron_variant", "other"),
+        ("", "other"),
+    ],
+)
+def test_consequence_class(consequence: str, expected: str) -> None:
+    assert plots.consequence_class(consequence) == expected
+
+
+def test_residue_counts_count_samples_per_residue() -> None:
+    used, left_out = plots._usable_alleles(batch_alleles())
+    assert left_out == 1  # the filtered stop_gained
+    counts = plots.residue_counts(used).set_index("residue")
+    assert list(counts.index) == [310, 755, 772, 798]
+    assert counts.loc[755, "n_samples"] == 3
+    assert counts.loc[755, "label"] == "L755S (2)/L755P (1)"
+    assert counts.loc[772, "consequence_class"] == "in-frame indel"
+    assert bool(counts.loc[798, "oncogenic"])
+
+
+def test_lollipop_draws_alleles_and_domains(tmp_path: Path) -> None:
+    out = plots.lollipop(batch_alleles(), DOMAINS, tmp_path / "lollipop.svg", n_samples=6)
+    text = svg_text(out)
+    for expected in (
+        "L755S (2)/L755P (1)",
+        "Y772_A775dup",
+        "S310F",
+        "6 samples, 4 with at least one allele drawn",
+        "kinase domain 720-987",
+        "1 allele row(s) not drawn",
+        "1 allele row(s) off the protein",
+    ):
+        assert expected in text, expected
+    assert "Q1200*" not in text  # filtered: not drawn
+    assert "<dc:date>" not in out.read_text()
+
+
+def test_lollipop_accepts_a_loaded_transcript(tmp_path: Path) -> None:
+    class Transcript:
+        domains = (plots.Domain("kinase domain", 720, 987, "UniProt"),)
+
+    out = plots.lollipop(batch_alleles(), Transcript(), tmp_path / "l.svg")
+    assert "kinase domain 720-987" in svg_text(out)
+
+
+@pytest.mark.parametrize("suffix", ["svg", "png"])
+def test_figures_are_byte_identical_between_runs(tmp_path: Path, suffix: str) -> None:
+    verdicts = pd.DataFrame(
+        [
+            {"sample": "P1", "drug": "neratinib", "verdict": "sensitive"},
+            {"sample": "P2", "drug": "neratinib", "verdict": "resistant"},
+        ]
+    )
+    first = [
+        plots.lollipop(batch_alleles(), DOMAINS, tmp_path / f"a1.{suffix}"),
+        plots.verdict_heatmap(verdicts, tmp_path / f"h1.{suffix}"),
+    ]
+    second = [
+        plots.lollipop(batch_alleles(), DOMAINS, tmp_path / f"a2.{suffix}"),
+        plots.verdict_heatmap(verdicts, tmp_path / f"h2.{suffix}"),
+    ]
+    assert [sha(p) for p in first] == [sha(p) for p in second]
+    if suffix == "png":
+        assert first[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("frame", [pd.DataFrame(), pd.DataFrame(columns=["sample", "hgvsp_short"])])
+def test_lollipop_of_an_empty_batch_says_so(tmp_path: Path, frame: pd.DataFrame) -> None:
+    out = plots.lollipop(frame, DOMAINS, tmp_path / "empty.svg", n_samples=3)
+    text = svg_text(out)
+    assert "No ERBB2 calls in this batch" in text
+    assert "3 samples, 0 with at least one allele drawn" in text
+
+
+def test_lollipop_with_only_intronic_alleles(tmp_path: Path) -> None:
+    frame = pd.DataFrame([allele("P1", "", "intron_variant", "")])
+    text = svg_text(plots.lollipop(frame, DOMAINS, tmp_path / "intronic.svg"))
+    assert "No ERBB2 alleles on the protein in this batch" in text
+
+
+def test_heatmap_rows_letters_and_failed_samples(tmp_path: Path) -> None:
+    verdicts = pd.DataFrame(
+        [
+            {"sample": "P1", "drug": "neratinib", "verdict": "sensitive"},
+            {"sample": "P1", "drug": "lapatinib", "verdict": "resistant"},
+            {"sample": "P2", "drug": "neratinib", "verdict": "conflicting"},
+            {"sample": "P2", "drug": "lapatinib", "verdict": "no_evidence"},
+        ]
+    )
+    summary = pd.DataFrame(
+        [
+            {"sample": "P1", "status": "ok"},
+            {"sample": "P2", "status": "ok"},
+            {"sample": "P3", "status": "ok"},  # no ERBB2 alleles, so no verdict rows
+            {"sample": "P4", "status": "failed"},
+        ]
+    )
+    matrix = plots._verdict_matrix(verdicts, ["P4"], ["P1", "P2", "P3"])
+    assert matrix.to_dict("index") == {
+        "P1": {"lapatinib": "resistant", "neratinib": "sensitive"},
+        "P2": {"lapatinib": "no_evidence", "neratinib": "conflicting"},
+        "P3": {"lapatinib": "no_evidence", "neratinib": "no_evidence"},
+        "P4": {"lapatinib": "failed", "neratinib": "failed"},
+    }
+    text = svg_text(plots.verdict_heatmap(verdicts, tmp_path / "h.svg", summary=summary))
+    for expected in ("P1", "P3", "P4", "4 samples x 2 drugs", "sample failed", "conflicting (C)"):
+        assert expected in text, expected
+    letters = re.findall(r">([SRC])</text>", (tmp_path / "h.svg").read_text())
+    assert sorted(letters) == ["C", "R", "S"]
+    # the column header counts the verdicts per drug
+    assert "S1 R0 C1" in text and "S0 R1 C0" in text
+
+
+def test_heatmap_of_500_samples_drops_names_and_stays_bounded(tmp_path: Path) -> None:
+    verdicts = pd.DataFrame(
+        [
+            {"sample": f"S{i:03d}", "drug": drug, "verdict": plots.VERDICTS[(i + j) % 4]}
+            for i in range(500)
+            for j, drug in enumerate(["afatinib", "lapatinib", "neratinib"])
+        ]
+    )
+    out = plots.verdict_heatmap(verdicts, tmp_path / "h500.svg")
+    text = svg_text(out)
+    assert "500 samples x 3 drugs" in text
+    assert "500 samples, sorted by verdict pattern" in text
+    assert "S123" not in text
+    height_pt = float(re.search(r'height="([\d.]+)pt"', out.read_text()).group(1))
+    assert height_pt < 12 * 72  # the figure does not grow with the batch beyond 60 samples
+
+
+def test_heatmap_of_60_samples_names_every_sample(tmp_path: Path) -> None:
+    verdicts = pd.DataFrame(
+        [{"sample": f"S{i:02d}", "drug": "neratinib", "verdict": "sensitive"} for i in range(60)]
+    )
+    text = svg_text(plots.verdict_heatmap(verdicts, tmp_path / "h60.svg"))
+    assert all(f"S{i:02d}" in text for i in range(60))
+
+
+def test_heatmap_of_an_empty_batch_says_so(tmp_path: Path) -> None:
+    summary = pd.DataFrame([{"sample": "P1", "status": "failed: unreadable VCF"}])
+    out = plots.verdict_heatmap(pd.DataFrame(), tmp_path / "h.svg", summary=summary)
+    assert "No verdicts in this batch (1 failed samples)" in svg_text(out)

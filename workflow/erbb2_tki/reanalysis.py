@@ -1,0 +1,376 @@
+"""Reanalysis: which patients' answers changed between two runs of the workflow.
+
+`erbb2-tki diff OLD_RESULTS NEW_RESULTS` compares the per-sample verdict tables of two results
+folders (typically the same batch before and after a knowledge-base update) and lists every
+sample x drug verdict that was added, removed or changed (verdict, evidence level or the
+alleles that decided it), with the reason, citations and knowledge-base version and hash
+behind both sides, plus every sample whose status changed (e.g. it failed in one run).
+
+Exit status: 0 when nothing changed, 3 (EXIT_CHANGED) when something did, 2 (cli.py) for bad
+input, so a CI job can tell "answers changed, a person must look" from "the diff itself failed".
+
+A sample that was annotated but has no row for a drug has no evidence for it: a new drug in the
+knowledge base does not make every sample "added", and evidence appearing for a sample that had
+none shows as a change from no_evidence. A failed sample has no answers at all: its verdicts
+show as removed (or added, when it recovers), next to a status row that says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from .errors import InputError
+
+EXIT_CHANGED = 3
+
+VERDICT_REQUIRED = ("sample", "drug", "verdict")
+VERDICT_FIELDS = (
+    "verdict",
+    "evidence_level",
+    "tumour_type_match",
+    "alleles",
+    "citations",
+    "reason",
+    "kb_version",
+    "kb_hash",
+)
+# Fields whose change alone changes the answer a tumour board gets.
+DECIDING_FIELDS = ("verdict", "evidence_level", "alleles")
+# Fields that change the evidence behind an unchanged answer (reported with --evidence).
+EVIDENCE_FIELDS = ("tumour_type_match", "citations", "reason")
+
+DIFF_COLUMNS = [
+    "sample",
+    "drug",
+    "change",
+    "fields",
+    "old_status",
+    "new_status",
+    *[f"{side}_{name}" for name in VERDICT_FIELDS for side in ("old", "new")],
+]
+
+ABSENT = "absent"  # the sample is not in the run, or failed: there is no answer
+
+
+@dataclass
+class Run:
+    """One results folder: each sample's status and its verdict rows keyed by drug."""
+
+    path: Path
+    status: dict[str, str] = field(default_factory=dict)
+    status_reason: dict[str, str] = field(default_factory=dict)
+    verdicts: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    _kb_versions: list[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
+
+    def annotated(self, sample: str) -> bool:
+        """True when the sample has answers in this run (present and not failed)."""
+        return sample in self.verdicts and not _failed(self.status.get(sample, "ok"))
+
+    @property
+    def samples(self) -> set[str]:
+        return set(self.status) | set(self.verdicts)
+
+    def kb_versions(self) -> list[tuple[str, str]]:
+        """Distinct (kb_version, kb_hash) pairs behind this run's verdicts."""
+        if self._kb_versions is None:
+            self._kb_versions = self._collect_kb_versions()
+        return self._kb_versions
+
+    def _collect_kb_versions(self) -> list[tuple[str, str]]:
+        pairs = {
+            (row.get("kb_version", ""), row.get("kb_hash", ""))
+            for sample in self.verdicts
+            if self.annotated(sample)
+            for row in self.verdicts[sample].values()
+        }
+        return sorted(pairs)
+
+
+def _failed(status: str) -> bool:
+    text = status.strip().lower()
+    return "fail" in text or "error" in text
+
+
+def _results_root(path: Path) -> Path:
+    """The folder holding tables/ and batch/: the path itself, or its results/ subfolder."""
+    if not path.is_dir():
+        raise InputError(
+            "results folder does not exist or is not a folder",
+            path=str(path),
+            fix="pass the results/ folder a workflow run wrote (it holds tables/ and batch/)",
+        )
+    for candidate in (path, path / "results"):
+        if (candidate / "tables").is_dir() or (candidate / "batch" / "summary.tsv").is_file():
+            return candidate
+    raise InputError(
+        "not an erbb2-tki results folder: it has neither tables/ nor batch/summary.tsv",
+        path=str(path),
+        fix="pass the results/ folder a workflow run wrote (it holds tables/ and batch/)",
+    )
+
+
+def _read_tsv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(
+            path, sep="\t", dtype=str, keep_default_na=False, comment=None, na_filter=False
+        )
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            "table is empty (no header line)",
+            path=str(path),
+            fix="re-run the workflow so the table is rewritten",
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InputError(
+            f"cannot read as a tab-separated table: {err}",
+            path=str(path),
+            fix="re-run the workflow so the table is rewritten",
+        ) from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}",
+            path=str(path),
+            field=missing[0],
+            fix="pass a results folder written by erbb2-tki (tables/*.verdicts.tsv)",
+        )
+    return frame
+
+
+def load_run(path: str | os.PathLike[str]) -> Run:
+    """Read a results folder: batch/summary.tsv (when present) and tables/*.verdicts.tsv.
+
+    Raises InputError for a missing folder, a folder that is not a results folder, or a table
+    without the columns the diff needs.
+    """
+    root = _results_root(Path(path))
+    run = Run(path=Path(path))
+    summary_path = root / "batch" / "summary.tsv"
+    if summary_path.is_file():
+        summary = _read_tsv(summary_path, ("sample", "status"))
+        for _, row in summary.iterrows():
+            sample = row["sample"].strip()
+            run.status[sample] = row["status"].strip()
+            run.status_reason[sample] = str(row.get("reason", "")).strip()
+    tables = root / "tables"
+    for table in sorted(tables.glob("*.verdicts.tsv")) if tables.is_dir() else []:
+        frame = _read_tsv(table, VERDICT_REQUIRED)
+        # a sample with no verdict rows still has a (header-only) table: it was annotated
+        run.verdicts.setdefault(table.name.removesuffix(".verdicts.tsv"), {})
+        for line, (_, row) in enumerate(frame.iterrows(), start=2):
+            sample, drug = row["sample"].strip(), row["drug"].strip()
+            by_drug = run.verdicts.setdefault(sample, {})
+            if drug in by_drug:
+                raise InputError(
+                    f"two verdict rows for sample {sample} and drug {drug}",
+                    path=str(table),
+                    record=f"line {line}",
+                    fix="re-run the workflow so the table is rewritten",
+                )
+            by_drug[drug] = {name: str(row.get(name, "")).strip() for name in VERDICT_FIELDS}
+    if not run.status and not run.verdicts:
+        raise InputError(
+            "results folder holds no samples (empty batch/summary.tsv and no tables/*.verdicts.tsv)",
+            path=str(path),
+            fix="pass the results/ folder of a finished workflow run",
+        )
+    for sample in run.verdicts:
+        run.status.setdefault(sample, "ok")
+    return run
+
+
+def _alleles_key(text: str) -> tuple[str, ...]:
+    """The deciding alleles as a set, whatever the separator or 'p.' prefix."""
+    parts = re.split(r"[;,|\s]+", text)
+    return tuple(sorted({p.removeprefix("p.") for p in parts if p}))
+
+
+def _state(run: Run, sample: str, drug: str) -> dict[str, str] | None:
+    """A sample x drug answer in a run: its row, no_evidence when annotated without a row,
+    None when the sample has no answers (absent or failed)."""
+    if not run.annotated(sample):
+        return None
+    row = run.verdicts[sample].get(drug)
+    if row is not None:
+        return row
+    implicit = {name: "" for name in VERDICT_FIELDS} | {
+        "verdict": "no_evidence",
+        "reason": "no verdict row for this drug: no matching evidence",
+    }
+    versions = run.kb_versions()
+    if len(versions) == 1:
+        implicit["kb_version"], implicit["kb_hash"] = versions[0]
+    return implicit
+
+
+def _changed_fields(old: dict[str, str], new: dict[str, str], evidence: bool) -> list[str]:
+    fields = list(DECIDING_FIELDS) + (list(EVIDENCE_FIELDS) if evidence else [])
+    changed = []
+    for name in fields:
+        if name == "alleles":
+            same = _alleles_key(old.get(name, "")) == _alleles_key(new.get(name, ""))
+        else:
+            same = old.get(name, "") == new.get(name, "")
+        if not same:
+            changed.append(name)
+    return changed
+
+
+def diff_runs(old: Run, new: Run, *, evidence: bool = False) -> pd.DataFrame:
+    """Every changed sample x drug verdict and every changed sample status, as a table.
+
+    change is one of: status (a sample-level row, drug '*'), added, removed, changed; fields
+    names what changed. evidence=True also reports answers whose citations, reason or
+    tumour-type match changed while verdict, level and alleles stayed the same.
+    """
+    rows: list[dict[str, str]] = []
+    for sample in sorted(old.samples | new.samples):
+        old_status = old.status.get(sample, ABSENT)
+        new_status = new.status.get(sample, ABSENT)
+        base = {"sample": sample, "old_status": old_status, "new_status": new_status}
+        if old_status != new_status:
+            reason = new.status_reason.get(sample, "") or old.status_reason.get(sample, "")
+            rows.append(
+                base
+                | {"drug": "*", "change": "status", "fields": "status"}
+                | {"old_reason": old.status_reason.get(sample, ""), "new_reason": reason}
+            )
+        drugs = set(old.verdicts.get(sample, {})) | set(new.verdicts.get(sample, {}))
+        for drug in sorted(drugs):
+            before, after = _state(old, sample, drug), _state(new, sample, drug)
+            if before is None and after is None:
+                continue
+            if before is None:
+                change, fields = "added", ["verdict"]
+            elif after is None:
+                change, fields = "removed", ["verdict"]
+            else:
+                fields = _changed_fields(before, after, evidence)
+                if not fields:
+                    continue
+                change = "changed"
+            row = base | {"drug": drug, "change": change, "fields": ",".join(fields)}
+            for name in VERDICT_FIELDS:
+                row[f"old_{name}"] = (before or {}).get(name, "")
+                row[f"new_{name}"] = (after or {}).get(name, "")
+            rows.append(row)
+    return pd.DataFrame(rows, columns=DIFF_COLUMNS).fillna("")
+
+
+def _kb_text(run: Run) -> str:
+    pairs = run.kb_versions()
+    if not pairs:
+        return "no verdicts"
+    return "; ".join(f"knowledge base {v or '?'} (hash {h[:12] or '?'})" for v, h in pairs)
+
+
+def _answer(row: pd.Series, side: str) -> str:
+    verdict = row[f"{side}_verdict"]
+    if not verdict:
+        status = row[f"{side}_status"]
+        return "no answer (sample absent)" if status == ABSENT else f"no answer (status {status})"
+    detail = [row[f"{side}_evidence_level"], row[f"{side}_alleles"]]
+    detail = [d for d in detail if d]
+    return verdict + (f" [{'; '.join(detail)}]" if detail else "")
+
+
+def format_text(old: Run, new: Run, diff: pd.DataFrame) -> str:
+    """The diff as text for a person: one block per sample, old -> new with the evidence."""
+    verdict_rows = diff[diff["change"] != "status"]
+    status_rows = diff[diff["change"] == "status"]
+    lines = [
+        f"old: {old.path}  ({len(old.samples)} samples; {_kb_text(old)})",
+        f"new: {new.path}  ({len(new.samples)} samples; {_kb_text(new)})",
+    ]
+    if diff.empty:
+        lines.append("No verdict changed.")
+        return "\n".join(lines) + "\n"
+    lines.append(
+        f"{len(verdict_rows)} verdict(s) changed in {verdict_rows['sample'].nunique()} sample(s); "
+        f"{len(status_rows)} sample status change(s)."
+    )
+    for sample, group in diff.groupby("sample", sort=True):
+        lines.append("")
+        lines.append(f"sample {sample}")
+        for _, row in group.iterrows():
+            if row["change"] == "status":
+                reason = f": {row['new_reason']}" if row["new_reason"] else ""
+                lines.append(f"  status: {row['old_status']} -> {row['new_status']}{reason}")
+                continue
+            lines.append(
+                f"  {row['drug']}: {_answer(row, 'old')} -> {_answer(row, 'new')}"
+                f"  ({row['change']}: {row['fields']})"
+            )
+            for side in ("old", "new"):
+                if not row[f"{side}_verdict"]:
+                    continue
+                why = row[f"{side}_reason"] or "-"
+                cites = row[f"{side}_citations"]
+                kb = row[f"{side}_kb_version"]
+                lines.append(
+                    f"    {side}: {why}"
+                    + (f" [{cites}]" if cites else "")
+                    + (f" (kb {kb})" if kb else "")
+                )
+    return "\n".join(lines) + "\n"
+
+
+def write_diff_tsv(diff: pd.DataFrame, out: str | os.PathLike[str]) -> None:
+    """Write the diff table atomically (temp file in the same folder, then rename)."""
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        diff.to_csv(tmp, sep="\t", index=False, lineterminator="\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `erbb2-tki diff` to the command line."""
+    parser = subparsers.add_parser(
+        "diff",
+        help="list the sample x drug verdicts that changed between two results folders",
+        description=(
+            "Compare two results folders (e.g. one batch before and after a knowledge-base "
+            "update) and list every sample x drug verdict that was added, removed or changed "
+            "(verdict, evidence level or deciding alleles), with the evidence and knowledge-base "
+            "version behind both. Exit status: 0 nothing changed, 3 something changed, "
+            "2 bad input."
+        ),
+    )
+    parser.add_argument("old", metavar="OLD_RESULTS", help="results folder of the earlier run")
+    parser.add_argument("new", metavar="NEW_RESULTS", help="results folder of the later run")
+    parser.add_argument("--tsv", metavar="OUT", help="also write the changes as a TSV table")
+    parser.add_argument(
+        "--evidence",
+        action="store_true",
+        help="also report answers whose citations, reason or tumour-type match changed",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="print nothing; only the exit status (and --tsv)"
+    )
+    parser.set_defaults(func=run_cli)
+
+
+def run_cli(args: argparse.Namespace, stdout: TextIO | None = None) -> int:
+    """Run the diff; 0 when nothing changed, EXIT_CHANGED when something did."""
+    old, new = load_run(args.old), load_run(args.new)
+    diff = diff_runs(old, new, evidence=args.evidence)
+    if args.tsv:
+        write_diff_tsv(diff, args.tsv)
+    if not args.quiet:
+        (stdout or sys.stdout).write(format_text(old, new, diff))
+    return EXIT_CHANGED if not diff.empty else 0
