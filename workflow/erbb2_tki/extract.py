@@ -1,0 +1,681 @@
+"""Pull the ERBB2 region out of one VCF, as fast as its file allows, and never a wrong answer.
+
+The work per sample is a few dozen records in a ~50-kb region, so the cost is all in finding
+them. Methods, fastest first:
+
+- index: a .tbi/.csi beside the file (and not older than it) -> a tabix/htslib region query;
+- bisection: a sorted bgzipped VCF without an index. BGZF blocks decompress independently, so a
+  binary search over block offsets (first complete record of a block, compared by the header's
+  ##contig order and position) finds chr17 in a few dozen block reads;
+- stream: plain text, plain gzip, BCF without index, or anything bisection cannot trust
+  (no ##contig order, a record out of order, a contig the header does not declare). Lines are
+  scanned as bytes and only chr17 lines are parsed.
+
+Which records are "in the region": chromosome 17 (spelled chr17 or 17) and overlapping
+[start, end] by their reference span, POS..END where END is INFO END when present, else
+POS + len(REF) - 1. This is tabix's rule, so all three methods agree; it keeps a gVCF <*> block
+or a large <DUP> that starts before the region and reaches into it (a DUP over ERBB2 is exactly
+the possible amplification the report must show). The naming layer filters later.
+
+The output is a bgzipped VCF with the original header (line endings normalised to LF) plus one
+##erbb2_tki_extract line, then the region's records byte for byte in file order (sorted by
+position if the input was not), and its .tbi; written atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__, vcf_io
+from .errors import InputError
+
+# Private fallback for the NM_004448.4 span, used only while transcript.py is unavailable.
+_FALLBACK_SPAN = {
+    "GRCh38": (39700064, 39728658),
+    "GRCh37": (39700064 - 1843747, 39728658 - 1843747),
+}
+
+CHR17_NAMES = ("chr17", "17")
+NEWLINE = b"\n"
+_END_RE = re.compile(rb"(?:^|;)END=(-?\d+)(?:;|$)")
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    """What extract_sample did: the build it used and how it found the records."""
+
+    build: str
+    build_source: str
+    method: str  # index | bisection | stream
+    n_records: int
+    contig: str | None  # chr17 or 17 as spelled in the file; None when the file has neither
+    note: str = ""  # why a faster method was not used, or what was normalised
+
+
+def erbb2_region(build: str, padding: int = 5000) -> tuple[int, int]:
+    """(start, end), 1-based inclusive on chromosome 17: the NM_004448.4 span plus `padding`.
+
+    The padding keeps promoter, up/downstream and splice-site calls at the transcript's ends.
+    """
+    build = vcf_io.normalise_build(build)
+    try:
+        from .transcript import load_transcript
+    except ImportError:
+        start, end = _FALLBACK_SPAN[build]
+    else:
+        start, end = load_transcript().span(build)
+    return max(1, start - padding), end + padding
+
+
+# --------------------------------------------------------------------------------------------
+# Record test shared by every method
+# --------------------------------------------------------------------------------------------
+
+
+class _Unsorted(Exception):
+    """Bisection cannot trust the file's order; stream instead."""
+
+
+def _record_span(line: bytes, where: str, line_no: int | None) -> tuple[int, int]:
+    """(POS, reference end) of one record line, by tabix's rule."""
+    fields = line.split(b"\t", 8)
+    if len(fields) < 8:
+        raise _bad_record(where, line_no, line, "it has fewer than the 8 VCF columns")
+    try:
+        pos = int(fields[1])
+    except ValueError:
+        raise _bad_record(where, line_no, line, "its POS is not a whole number") from None
+    ref_end = pos + max(len(fields[3]), 1) - 1
+    info = fields[7].rstrip(b"\r\n")
+    if b"END=" in info:
+        match = _END_RE.search(info)
+        if match:
+            end = int(match.group(1))
+            if end >= pos:
+                return pos, end
+    return pos, ref_end
+
+
+def _bad_record(where: str, line_no: int | None, line: bytes, why: str) -> InputError:
+    shown = line[:80].decode("utf-8", "replace").replace("\t", " ")
+    return InputError(
+        f"a chromosome-17 record is malformed: {why} ({shown!r})",
+        path=where,
+        record=f"line {line_no}" if line_no else None,
+        fix="repair or re-export the VCF (every record needs tab-separated CHROM, POS, ID, REF, "
+        "ALT, QUAL, FILTER, INFO)",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming (plain text, gzip, BGZF fallback)
+# --------------------------------------------------------------------------------------------
+
+
+def _split_header(chunks: Iterator[bytes], where: str) -> tuple[bytes, bytes, int]:
+    """(header up to and including the #CHROM line, the text after it, header line count)."""
+    buf = b""
+    for chunk in chunks:
+        buf += chunk
+        idx = 0 if buf.startswith(b"#CHROM") else buf.find(b"\n#CHROM")
+        if idx >= 0:
+            nl = buf.find(b"\n", idx + 1)
+            if nl >= 0:
+                header = buf[: nl + 1]
+                return header, buf[nl + 1 :], header.count(b"\n")
+        elif not buf.startswith(b"#") or re.search(rb"\n[^#]", buf):
+            break
+    if buf.startswith(b"#CHROM") or b"\n#CHROM" in buf:  # #CHROM is the last line, no newline
+        header = buf if buf.endswith(b"\n") else buf + b"\n"
+        return header, b"", header.count(b"\n")
+    raise InputError(
+        "the header has no #CHROM line",
+        path=where,
+        fix="add the '#CHROM POS ID REF ALT QUAL FILTER INFO [FORMAT samples]' line (tab-separated)",
+    )
+
+
+def _stream_text(
+    chunks: Iterator[bytes], start: int, end: int, where: str
+) -> tuple[bytes, list[bytes], set[bytes]]:
+    """(header, region records, chr17 spellings seen) by scanning every line as bytes.
+
+    Only lines that begin with chr17/17 are split; everything else is passed over by a C-speed
+    substring search, so the cost is close to that of decompression.
+    """
+    header, rest, line_no = _split_header(chunks, where)
+    found: list[tuple[int, bytes]] = []
+    seen: set[bytes] = set()
+    needles = [(name, b"\n" + name + b"\t") for name in (n.encode() for n in CHR17_NAMES)]
+    offset = 0  # offset of buf[0] in the text after the header: orders records of both names
+
+    def scan(buf: bytes, upto: int) -> None:
+        for name, needle in needles:
+            at = buf.find(needle, 0, upto)
+            while at >= 0:
+                stop = buf.find(b"\n", at + 1, upto + 1)
+                if stop < 0:
+                    stop = upto
+                line = buf[at + 1 : stop]
+                try:
+                    pos, ref_end = _record_span(line, where, None)
+                except InputError as err:
+                    err.record = f"line {line_no + buf.count(NEWLINE, 0, at + 1)}"
+                    raise
+                seen.add(name)
+                if pos <= end and ref_end >= start:
+                    found.append((offset + at, line.rstrip(b"\r")))
+                at = buf.find(needle, stop, upto)
+
+    carry = b"\n" + rest  # a leading newline lets every line be found as b"\n<chrom>\t"
+    for chunk in chunks:
+        buf = carry + chunk
+        last = buf.rfind(b"\n")
+        if last <= 0:
+            carry = buf
+            continue
+        scan(buf, last)
+        line_no += buf.count(b"\n", 0, last)
+        offset += last
+        carry = buf[last:]
+    if len(carry) > 1:
+        scan(carry + b"\n", len(carry))
+    found.sort()  # file order, whichever spelling's search found a record first
+    return header, [line for _, line in found], seen
+
+
+def _iter_bcf_region(path: Path, start: int, end: int) -> tuple[bytes, list[bytes], set[bytes]]:
+    """BCF without an index: htslib iteration (the records are binary; there are no lines)."""
+    reader = vcf_io.open_vcf(path)
+    header = str(reader.raw_header).encode()
+    records: list[bytes] = []
+    seen: set[bytes] = set()
+    try:
+        for variant in reader:
+            chrom = variant.CHROM
+            if chrom not in CHR17_NAMES:
+                continue
+            seen.add(chrom.encode())
+            if variant.POS <= end and variant.end >= start:
+                records.append(str(variant).rstrip("\n").encode())
+    except Exception as err:
+        raise InputError(
+            f"htslib stopped reading the BCF ({err})",
+            path=str(path),
+            fix="check the file with `bcftools view FILE > /dev/null`; re-export it if damaged",
+        ) from None
+    finally:
+        reader.close()
+    return header, records, seen
+
+
+# --------------------------------------------------------------------------------------------
+# Index query
+# --------------------------------------------------------------------------------------------
+
+
+def _usable_index(path: Path) -> Path | None:
+    """The .tbi/.csi beside the file, if it is not older than the file (a stale index lies)."""
+    mtime = path.stat().st_mtime
+    for suffix in (".tbi", ".csi"):
+        index = Path(str(path) + suffix)
+        if index.is_file() and index.stat().st_mtime >= mtime:
+            return index
+    return None
+
+
+def _query_tabix(
+    path: Path, index: Path, start: int, end: int
+) -> tuple[list[bytes], set[bytes]] | None:
+    import pysam
+
+    try:
+        tabix = pysam.TabixFile(str(path), index=str(index), encoding="latin-1")
+    except (OSError, ValueError):
+        return None  # not a tabix index after all (e.g. a BCF .csi): let the caller decide
+    try:
+        names = [n for n in CHR17_NAMES if n in set(tabix.contigs)]
+        records: list[bytes] = []
+        for name in names:
+            for line in tabix.fetch(name, start - 1, end):
+                records.append(line.rstrip("\r\n").encode("latin-1"))
+        return records, {n.encode() for n in names}
+    except (OSError, ValueError):
+        return None
+    finally:
+        tabix.close()
+
+
+def _query_bcf(path: Path, start: int, end: int) -> tuple[list[bytes], set[bytes]] | None:
+    reader = vcf_io.open_vcf(path)
+    try:
+        records: list[bytes] = []
+        seen: set[bytes] = set()
+        for name in CHR17_NAMES:
+            if name not in reader.seqnames:
+                continue
+            try:
+                hits = list(reader(f"{name}:{start}-{end}"))
+            except Exception as err:
+                raise InputError(
+                    f"the BCF region query failed ({err})",
+                    path=str(path),
+                    fix="re-create the index with `bcftools index FILE`",
+                ) from None
+            seen.add(name.encode())
+            records.extend(str(v).rstrip("\n").encode() for v in hits)
+        return records, seen
+    finally:
+        reader.close()
+
+
+# --------------------------------------------------------------------------------------------
+# BGZF bisection
+# --------------------------------------------------------------------------------------------
+
+_MAGIC = b"\x1f\x8b\x08\x04"
+_MAX_BLOCK = 65536
+
+
+class _BgzfFile:
+    """Random access to the blocks of one BGZF file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.size = path.stat().st_size
+        self.reads = 0
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def next_block(self, offset: int) -> int | None:
+        """Offset of the first BGZF block starting at or after `offset` (None at the end).
+
+        A block is recognised by its magic and 'BC' header and confirmed by the next block's
+        magic (or the file end) exactly where its size says: a chance match inside compressed
+        data fails that check.
+        """
+        while offset < self.size:
+            self.handle.seek(offset)
+            buf = self.handle.read(2 * _MAX_BLOCK + 64)
+            self.reads += 1
+            at = buf.find(_MAGIC)
+            while at >= 0:
+                found = vcf_io.bgzf_block(buf, at)
+                if found is not None:
+                    after = offset + at + found[0]
+                    if after == self.size:
+                        return offset + at
+                    rel = at + found[0]
+                    if rel + 4 <= len(buf):
+                        if buf[rel : rel + 4] == _MAGIC:
+                            return offset + at
+                    else:
+                        self.handle.seek(after)
+                        if self.handle.read(4) == _MAGIC:
+                            return offset + at
+                at = buf.find(_MAGIC, at + 1)
+            if len(buf) < 2 * _MAX_BLOCK + 64:
+                return None
+            offset += len(buf) - 64
+        return None
+
+    def blocks(self, offset: int) -> Iterator[bytes]:
+        """Decompressed blocks from `offset` on (checked CRCs)."""
+        yield from vcf_io.iter_bgzf(self.path, chunk=1 << 18, start=offset)
+
+
+def _first_line_key(
+    bgzf: _BgzfFile, offset: int, ranks: dict[bytes, int]
+) -> tuple[int, int] | None:
+    """(contig rank, POS) of the first line that starts after `offset`'s block begins.
+
+    Header lines sort before every record: (-1, -1). None when no line starts in the rest of
+    the file.
+    """
+    buf = b""
+    skipped = False
+    for data in bgzf.blocks(offset):
+        buf += data
+        if not skipped:
+            if offset == 0:
+                skipped = True  # the file's first byte starts a line
+            else:
+                nl = buf.find(b"\n")
+                if nl < 0:
+                    buf = b""
+                    continue
+                buf = buf[nl + 1 :]
+                skipped = True
+        if not buf:
+            continue
+        if buf.startswith(b"#"):
+            return (-1, -1)
+        tab2 = buf.find(b"\t", buf.find(b"\t") + 1)
+        nl = buf.find(b"\n")
+        if tab2 < 0 and nl < 0:
+            continue  # the first fields continue in the next block
+        line = buf[: nl if nl >= 0 else len(buf)]
+        fields = line.split(b"\t", 2)
+        if len(fields) < 3 or fields[0] not in ranks:
+            raise _Unsorted(
+                f"a record on contig {fields[0][:40]!r} not in the header's ##contig order"
+            )
+        try:
+            return ranks[fields[0]], int(fields[1])
+        except ValueError:
+            raise _Unsorted("a record whose POS is not a number") from None
+    return None
+
+
+def _bisect_text(
+    path: Path, ranks: dict[bytes, int], chrom: bytes, start: int, end: int
+) -> tuple[list[bytes], int]:
+    """Region records of a sorted BGZF VCF by binary search over block offsets.
+
+    Target: the first record of chr17, because a record that starts before the region can reach
+    into it by its END (tabix's rule); from there one forward pass to the region's end checks
+    the order of every line it reads. Returns (records, block reads).
+    """
+    target = (ranks[chrom], 0)
+    bgzf = _BgzfFile(path)
+    try:
+        best = 0
+        lo, hi = 0, bgzf.size
+        probes: list[tuple[int, tuple[int, int]]] = []
+        while hi - lo > _MAX_BLOCK:
+            mid = (lo + hi) // 2
+            block = bgzf.next_block(mid)
+            if block is None or block >= hi:
+                hi = mid
+                continue
+            key = _first_line_key(bgzf, block, ranks)
+            if key is None:
+                hi = mid
+                continue
+            probes.append((block, key))
+            if key < target:
+                best = lo = block
+            else:
+                hi = mid
+        keys = [k for _, k in sorted(probes)]
+        if any(a > b for a, b in itertools.pairwise(keys)):
+            raise _Unsorted("block probes out of order")
+        records = _scan_sorted(bgzf, best, ranks, chrom, start, end)
+        return records, bgzf.reads
+    finally:
+        bgzf.close()
+
+
+def _scan_sorted(
+    bgzf: _BgzfFile, offset: int, ranks: dict[bytes, int], chrom: bytes, start: int, end: int
+) -> list[bytes]:
+    """Forward pass from a block: region records, checking that every line is in order."""
+    rank17 = ranks[chrom]
+    where = str(bgzf.path)
+    records: list[bytes] = []
+    last = (-1, -1)
+    carry = b""
+    first = offset != 0
+    for data in bgzf.blocks(offset):
+        buf = carry + data
+        if first:
+            nl = buf.find(b"\n")
+            if nl < 0:
+                carry = b""
+                continue
+            buf = buf[nl + 1 :]
+            first = False
+        lines = buf.split(b"\n")
+        carry = lines.pop()
+        for line in lines:
+            if not line or line[0] == 35:  # '#'
+                continue
+            tab = line.find(b"\t")
+            rank = ranks.get(line[:tab])
+            if rank is None:
+                raise _Unsorted(f"a record on contig {line[:tab][:40]!r} not in the header")
+            if rank < rank17:
+                if rank < last[0]:
+                    raise _Unsorted("records out of contig order")
+                last = (rank, 0)
+                continue
+            if rank > rank17:
+                return records
+            pos, ref_end = _record_span(line, where, None)
+            key = (rank, pos)
+            if key < last:
+                raise _Unsorted("records out of position order on chr17")
+            last = key
+            if pos > end:
+                return records
+            if ref_end >= start:
+                records.append(line.rstrip(b"\r"))
+    if carry and carry[0] != 35:
+        tab = carry.find(b"\t")
+        if ranks.get(carry[:tab]) == rank17:
+            pos, ref_end = _record_span(carry, where, None)
+            if pos <= end and ref_end >= start and (rank17, pos) >= last:
+                records.append(carry.rstrip(b"\r"))
+    return records
+
+
+def _contig_ranks(header: bytes) -> dict[bytes, int]:
+    ranks: dict[bytes, int] = {}
+    for line in header.split(b"\n"):
+        if line.startswith(b"##contig=<"):
+            match = re.search(rb"[<,]ID=([^,>]+)", line)
+            if match and match.group(1) not in ranks:
+                ranks[match.group(1)] = len(ranks)
+    return ranks
+
+
+# --------------------------------------------------------------------------------------------
+# extract_sample
+# --------------------------------------------------------------------------------------------
+
+
+def _extract_line(
+    build: vcf_io.BuildCall, contig: str | None, start: int, end: int, method: str, source: Path
+) -> bytes:
+    region = f"{contig or 'chr17'}:{start}-{end}"
+    text = (
+        f'##erbb2_tki_extract=<Version="{__version__}",Build={build.build},'
+        f'BuildSource="{build.source.replace(chr(34), chr(39))}",Region={region},'
+        f'Method={method},Source="{source.name.replace(chr(34), chr(39))}">\n'
+    )
+    return text.encode()
+
+
+def _sorted_by_pos(records: list[bytes]) -> tuple[list[bytes], bool]:
+    positions = [int(r.split(b"\t", 2)[1]) for r in records]
+    if all(a <= b for a, b in itertools.pairwise(positions)):
+        return records, False
+    order = sorted(range(len(records)), key=lambda i: positions[i])
+    return [records[i] for i in order], True
+
+
+def extract_sample(
+    vcf_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    build: str | None,
+    sample: str | None = None,
+    padding: int = 5000,
+) -> ExtractResult:
+    """Write the ERBB2-region records of one VCF to `out_path` (bgzipped VCF + .tbi).
+
+    The build is detected from the header and checked against `build` (sheet/config/CLI);
+    `sample` only names the sample in error messages. Raises InputError (with the sample and
+    file filled in) for anything wrong with the input; on any error nothing is left at
+    `out_path`.
+    """
+    source = Path(vcf_path)
+    try:
+        return _extract(source, Path(out_path), build, padding)
+    except InputError as err:
+        raise err.with_context(sample=sample, path=str(source)) from None
+
+
+def _extract(source: Path, out: Path, declared: str | None, padding: int) -> ExtractResult:
+    where = str(source)
+    reader = vcf_io.open_vcf(source)  # validates (missing, empty, truncated, not a VCF, header)
+    try:
+        build = vcf_io.detect_build(reader, where, declared)
+        is_bcf = bool(reader.raw_header) and _is_bcf(source)
+    finally:
+        reader.close()
+    start, end = erbb2_region(build.build, padding)
+    kind = vcf_io.sniff(source)
+    note = ""
+    header: bytes | None = None
+    records: list[bytes] | None = None
+    seen: set[bytes] = set()
+    method = "stream"
+
+    index = _usable_index(source) if kind == "bgzf" else None
+    if index is not None:
+        found = (
+            _query_bcf(source, start, end) if is_bcf else _query_tabix(source, index, start, end)
+        )
+        if found is not None:
+            records, seen = found
+            method = "index"
+        else:
+            note = f"index {index.name} could not be used"
+    if records is None and is_bcf:
+        header, records, seen = _iter_bcf_region(source, start, end)
+        method = "stream"
+    if records is None and kind == "bgzf":
+        header, _, _ = _split_header(vcf_io.iter_bgzf(source, chunk=1 << 18), where)
+        ranks = _contig_ranks(header)
+        names = [n.encode() for n in CHR17_NAMES if n.encode() in ranks]
+        if len(names) == 1:
+            try:
+                records, _ = _bisect_text(source, ranks, names[0], start, end)
+                method = "bisection"
+                seen = {names[0]}
+            except _Unsorted as why:
+                note = f"bisection not trusted ({why}); streamed instead"
+        else:
+            note = (
+                "no ##contig order with chr17 in the header; streamed"
+                if not names
+                else "both chr17 and 17 in the header; streamed"
+            )
+    if records is None:
+        header, records, seen = _stream_text(vcf_io.iter_text(source, kind), start, end, where)
+        method = "stream"
+    if header is None:
+        header = _header_bytes(source, kind, is_bcf, where)
+    records, resorted = _sorted_by_pos(records)
+    if resorted:
+        note = (note + "; " if note else "") + "region records were out of order and were sorted"
+    contig = _contig_name(seen, header)
+    _write(out, header, records, _extract_line(build, contig, start, end, method, source), where)
+    return ExtractResult(build.build, build.source, method, len(records), contig, note)
+
+
+def _header_bytes(source: Path, kind: str, is_bcf: bool, where: str) -> bytes:
+    if is_bcf:
+        reader = vcf_io.open_vcf(source)
+        try:
+            return str(reader.raw_header).encode()
+        finally:
+            reader.close()
+    return _split_header(vcf_io.iter_text(source, kind, chunk=1 << 18), where)[0]
+
+
+def _is_bcf(path: Path) -> bool:
+    kind = vcf_io.sniff(path)
+    if kind == "plain":
+        with open(path, "rb") as handle:
+            return handle.read(3) == b"BCF"
+    for chunk in vcf_io.iter_text(path, kind, chunk=1 << 16):
+        return chunk.startswith(b"BCF")
+    return False
+
+
+def _contig_name(seen: set[bytes], header: bytes) -> str | None:
+    if len(seen) == 1:
+        return next(iter(seen)).decode()
+    ranks = _contig_ranks(header)
+    names = [n for n in CHR17_NAMES if n.encode() in ranks]
+    if len(names) == 1:
+        return names[0]
+    return None
+
+
+def _write(out: Path, header: bytes, records: list[bytes], extra: bytes, where: str) -> None:
+    """bgzipped VCF + .tbi at `out`, atomically; validated by reading it back with htslib."""
+    import pysam
+
+    header = header.replace(b"\r\n", b"\n")
+    if not header.endswith(b"\n"):
+        header += b"\n"
+    chrom_at = header.rfind(b"\n#CHROM") + 1
+    header = header[:chrom_at] + extra + header[chrom_at:]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp.vcf.gz", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp_index = Path(tmp_name + ".tbi")
+    try:
+        with pysam.BGZFile(tmp_name, "wb") as handle:
+            handle.write(header)
+            for line in records:
+                handle.write(line + b"\n")
+        _validate(tmp, len(records), where)
+        pysam.tabix_index(tmp_name, preset="vcf", force=True)
+        os.replace(tmp_index, Path(str(out) + ".tbi"))
+        os.replace(tmp, out)
+    finally:
+        for leftover in (tmp, tmp_index):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _validate(path: Path, expected: int, where: str) -> None:
+    """Read the extract back: a malformed region record fails here, named, not downstream."""
+    reader = vcf_io.open_vcf(path)
+    count = 0
+    try:
+        for _ in reader:
+            count += 1
+    except Exception as err:
+        raise InputError(
+            f"htslib cannot read ERBB2-region record {count + 1} ({err})",
+            path=where,
+            record=f"ERBB2-region record {count + 1}",
+            fix="repair or re-export the VCF; `bcftools view FILE chr17` shows the bad line",
+        ) from None
+    finally:
+        reader.close()
+    if count != expected:
+        raise InputError(
+            f"htslib read {count} ERBB2-region records where the file has {expected}",
+            path=where,
+            fix="repair or re-export the VCF; `bcftools view FILE` shows the bad line",
+        )
+
+
+def iter_records(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Record lines of decompressed VCF text (header skipped); for tests and tools."""
+    carry = b""
+    for chunk in chunks:
+        buf = carry + chunk
+        lines = buf.split(b"\n")
+        carry = lines.pop()
+        for line in lines:
+            if line and not line.startswith(b"#"):
+                yield line.rstrip(b"\r")
+    if carry and not carry.startswith(b"#"):
+        yield carry.rstrip(b"\r")
