@@ -209,3 +209,23 @@ def test_duplicate_verdict_rows_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="two verdict rows") as info:
         reanalysis.load_run(root)
     assert info.value.record == "line 3"
+
+
+def test_gathered_batch_table_and_summary_decide_the_samples(tmp_path: Path) -> None:
+    """The workflow's batch/verdicts.tsv is read when present; a sample only in a leftover
+    tables/ file is not part of the run; an ok sample without rows has no evidence."""
+    root = write_run(
+        tmp_path / "run",
+        {"OLD": [verdict_line("OLD", "neratinib", "sensitive")]},  # stale per-sample table
+        [("P1", "ok", ""), ("P2", "ok", ""), ("P3", "failed", "no such file")],
+    )
+    (root / "batch" / "verdicts.tsv").write_text(
+        "\n".join([HEADER, verdict_line("P1", "neratinib", "resistant", "preclinical", "T798I")])
+        + "\n"
+    )
+    run = reanalysis.load_run(root)
+    assert sorted(run.samples) == ["P1", "P2", "P3"]
+    assert run.annotated("P2") and not run.annotated("P3")
+    assert reanalysis._state(run, "P1", "neratinib")["verdict"] == "resistant"
+    assert reanalysis._state(run, "P2", "neratinib")["verdict"] == "no_evidence"
+    assert reanalysis._state(run, "P3", "neratinib") is None

@@ -147,25 +147,36 @@ def _read_tsv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
 
 
 def load_run(path: str | os.PathLike[str]) -> Run:
-    """Read a results folder: batch/summary.tsv (when present) and tables/*.verdicts.tsv.
+    """Read a results folder: batch/summary.tsv and the verdicts.
 
-    Raises InputError for a missing folder, a folder that is not a results folder, or a table
-    without the columns the diff needs.
+    Verdicts come from batch/verdicts.tsv (the gathered table, consistent with the summary) when
+    it exists, else from tables/*.verdicts.tsv. When there is a summary it decides which samples
+    belong to the run (a per-sample table left over from a sample since removed from the sheet
+    does not count) and which of them were annotated (status not failed). Raises InputError for
+    a missing folder, a folder that is not a results folder, or a table without the columns the
+    diff needs.
     """
     root = _results_root(Path(path))
     run = Run(path=Path(path))
     summary_path = root / "batch" / "summary.tsv"
-    if summary_path.is_file():
+    has_summary = summary_path.is_file()
+    if has_summary:
         summary = _read_tsv(summary_path, ("sample", "status"))
         for _, row in summary.iterrows():
             sample = row["sample"].strip()
             run.status[sample] = row["status"].strip()
             run.status_reason[sample] = str(row.get("reason", "")).strip()
-    tables = root / "tables"
-    for table in sorted(tables.glob("*.verdicts.tsv")) if tables.is_dir() else []:
+    gathered = root / "batch" / "verdicts.tsv"
+    if gathered.is_file():
+        tables = [gathered]
+    else:
+        folder = root / "tables"
+        tables = sorted(folder.glob("*.verdicts.tsv")) if folder.is_dir() else []
+    for table in tables:
         frame = _read_tsv(table, VERDICT_REQUIRED)
-        # a sample with no verdict rows still has a (header-only) table: it was annotated
-        run.verdicts.setdefault(table.name.removesuffix(".verdicts.tsv"), {})
+        if table != gathered:
+            # a sample without verdict rows still has a (header-only) table: it was annotated
+            run.verdicts.setdefault(table.name.removesuffix(".verdicts.tsv"), {})
         for line, (_, row) in enumerate(frame.iterrows(), start=2):
             sample, drug = row["sample"].strip(), row["drug"].strip()
             by_drug = run.verdicts.setdefault(sample, {})
@@ -177,9 +188,14 @@ def load_run(path: str | os.PathLike[str]) -> Run:
                     fix="re-run the workflow so the table is rewritten",
                 )
             by_drug[drug] = {name: str(row.get(name, "")).strip() for name in VERDICT_FIELDS}
+    if has_summary:
+        run.verdicts = {s: v for s, v in run.verdicts.items() if s in run.status}
+        for sample, status in run.status.items():
+            if not _failed(status):
+                run.verdicts.setdefault(sample, {})
     if not run.status and not run.verdicts:
         raise InputError(
-            "results folder holds no samples (empty batch/summary.tsv and no tables/*.verdicts.tsv)",
+            "results folder holds no samples (no rows in batch/summary.tsv and no verdict tables)",
             path=str(path),
             fix="pass the results/ folder of a finished workflow run",
         )
