@@ -99,7 +99,7 @@ def _clinvar_cases() -> list[tuple[str, str, str, str, str]]:
 
 @pytest.mark.parametrize("case", _params(_clinvar_cases(), ids=lambda c: f"{c[0]}-{c[1]}-{c[4]}"))
 def test_clinvar_pairs(case) -> None:
-    vid, build, acc, g, c_expected = case
+    _vid, build, acc, g, c_expected = case
     pos, ref, alt = _vcf_from_g(g, build)
     named = name_allele(build, "chr17", pos, ref, alt)
     assert "ref_mismatch" not in named.flags
