@@ -1,0 +1,1174 @@
+"""The ERBB2 x drug knowledge base in annotations/knowledge/: load, validate, match alleles.
+
+Why this module is strict: the knowledge base is what a core reports to a tumour board, so a row
+that names an unknown drug, a protein change whose reference residue disagrees with NP_004439.2
+("L756S"), an unknown class or tumour type, no citation, or that repeats another row, must stop the
+run with the file, the line and the field, not be skipped. Every table has a JSON Schema
+(workflow/schemas/kb_*.schema.yaml); cross-references are checked here. metadata.yaml records a
+sha256 of every data file and a content hash over them: an edited file fails the load until a new
+version is cut (`erbb2-tki kb hash --write`), so a rerun can never change an answer silently.
+
+Matching (exact allele > codon > class): every evidence row that applies to an allele is returned,
+with match_basis saying why ("allele", "codon" or "class:<name>"), ordered by that precedence and
+then by evidence level. Allele rows match on the HGVS-normalised protein change, so
+A775_G776insYVMA, E770_A771insAYVM and Y772_A775dup are one entry. A codon row (e.g. "S310")
+matches a missense change of that residue, or an in-frame deletion/delins that covers it; it never
+matches a synonymous, truncating or insertion allele. Class membership is computed from the
+protein change (classes.tsv). The interpretation of matches into verdicts lives in interpret.py.
+
+oncogenicity(allele) is one of: "oncogenic" (member of the class oncogenic), "truncating"
+(nonsense or frameshift: loss of function, not a TKI target), "likely_neutral" (synonymous), or
+"unknown" (anything else, including alleles outside the protein: they are not assessed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from . import paths
+from .errors import InputError
+from .model import AlleleName, ProteinChange
+from .oncotree import PAN, ROOT, OncoTree, parse_oncotree_rows
+
+KNOWLEDGE_SUBDIR = "knowledge"
+EVIDENCE_FILE = "evidence.tsv"
+CLASSES_FILE = "classes.tsv"
+DRUGS_FILE = "drugs.tsv"
+ONCOTREE_FILE = "oncotree.tsv"
+LEVELS_FILE = "levels.yaml"
+RULES_FILE = "verdict_rules.yaml"
+METADATA_FILE = "metadata.yaml"
+# The files whose content the content hash covers (metadata.yaml itself is not hashed).
+DATA_FILES = (CLASSES_FILE, DRUGS_FILE, EVIDENCE_FILE, LEVELS_FILE, ONCOTREE_FILE, RULES_FILE)
+SCHEMAS = {
+    EVIDENCE_FILE: "kb_evidence.schema.yaml",
+    CLASSES_FILE: "kb_classes.schema.yaml",
+    DRUGS_FILE: "kb_drugs.schema.yaml",
+    ONCOTREE_FILE: "kb_oncotree.schema.yaml",
+    LEVELS_FILE: "kb_levels.schema.yaml",
+    RULES_FILE: "kb_verdict_rules.schema.yaml",
+    METADATA_FILE: "kb_metadata.schema.yaml",
+}
+HASH_MARKER = (
+    "# --- written by `erbb2-tki kb hash --write`; do not edit below this line by hand ---"
+)
+HASH_FIX = (
+    "undo the edit, or cut a new version: bump version and release_date (and add a changes entry) "
+    "in metadata.yaml, then run `erbb2-tki kb hash --write DIR`"
+)
+
+TKI_KINDS = ("tki_reversible", "tki_irreversible")
+BASIS_ORDER = {"allele": 0, "codon": 1, "class": 2}
+# Protein change kinds a codon row matches (see module docstring).
+CODON_KINDS = ("missense", "inframe_deletion", "delins")
+ONCOGENIC_CLASS = "oncogenic"
+TRUNCATING_CLASS = "truncating"
+REQUIRED_CLASSES = (ONCOGENIC_CLASS, TRUNCATING_CLASS)
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+
+
+@dataclass(frozen=True)
+class Drug:
+    """One row of drugs.tsv."""
+
+    name: str
+    kind: str
+    components: tuple[str, ...]
+    synonyms: tuple[str, ...]
+    brand_names: tuple[str, ...]
+    regulatory_status: str
+    regulatory_note: str
+    source: str
+    contains_tki: bool
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class AlleleClass:
+    """One row of classes.tsv."""
+
+    name: str
+    rule: str
+    residue_start: int | None
+    residue_end: int | None
+    kinds: tuple[str, ...]
+    alleles: tuple[ProteinChange, ...]
+    includes: tuple[str, ...]
+    from_evidence: tuple[str, ...]
+    exclude_kinds: tuple[str, ...]
+    definition: str
+    source: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """One row of evidence.tsv, with its level and (for allele/codon rows) its protein change."""
+
+    evidence_id: str
+    alteration: str
+    alteration_kind: str
+    drug: str
+    response: str
+    evidence_type: str
+    evidence_level: str
+    tumour_type: str
+    citations: str
+    note: str
+    protein: ProteinChange | None = None  # allele and codon rows
+    line: int = 0
+
+    def fields(self) -> dict[str, str]:
+        """The curated fields, as in the table (for kb diff)."""
+        return {
+            "alteration": self.alteration,
+            "alteration_kind": self.alteration_kind,
+            "drug": self.drug,
+            "response": self.response,
+            "evidence_type": self.evidence_type,
+            "tumour_type": self.tumour_type,
+            "citations": self.citations,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class EvidenceMatch:
+    """One evidence row as it applies to one allele in one sample's tumour-type context."""
+
+    evidence_id: str
+    alteration: str
+    alteration_kind: str
+    drug: str
+    drug_kind: str
+    response: str
+    evidence_level: str
+    evidence_type: str
+    tumour_type: str
+    tumour_type_match: str
+    match_basis: str
+    citations: str
+    note: str
+
+    @property
+    def basis(self) -> str:
+        """allele | codon | class (match_basis without the class name)."""
+        return self.match_basis.split(":", 1)[0]
+
+    def as_row(self) -> dict[str, str]:
+        """The tki.tsv columns (the caller adds sample and hgvsp_short in front)."""
+        return {
+            "drug": self.drug,
+            "response": self.response,
+            "evidence_level": self.evidence_level,
+            "evidence_type": self.evidence_type,
+            "tumour_type": self.tumour_type,
+            "tumour_type_match": self.tumour_type_match,
+            "match_basis": self.match_basis,
+            "citations": self.citations,
+            "note": self.note,
+            "evidence_id": self.evidence_id,
+            "alteration": self.alteration,
+            "drug_kind": self.drug_kind,
+            "alteration_kind": self.alteration_kind,
+        }
+
+
+@dataclass(frozen=True)
+class Levels:
+    """levels.yaml: the A-D scale and the level of each evidence type."""
+
+    rank: dict[str, int]
+    meaning: dict[str, str]
+    type_level: dict[str, str]
+    type_order: dict[str, int]
+
+
+@dataclass(frozen=True)
+class VerdictRules:
+    """verdict_rules.yaml, as read (see docs/knowledge-base.md, "Verdicts")."""
+
+    verdicts: tuple[str, ...]
+    response_side: dict[str, str]
+    unclear_only_verdict: str
+    tumour_type_match_rank: dict[str, int]
+    specific_match_bases: tuple[str, ...]
+    resistance_allele_overrides: bool
+    non_target_classes: tuple[str, ...]
+    always_report: tuple[str, ...]
+    amplification_note: str
+
+
+# --------------------------------------------------------------------------------------------
+# The knowledge base
+
+
+def allele_key(pc: ProteinChange) -> tuple[Any, ...]:
+    """What makes two protein changes the same allele (a frameshift by its first residue only,
+    because sources often leave out the length of the new frame)."""
+    if pc.kind == "frameshift":
+        return ("frameshift", pc.start)
+    return (pc.kind, pc.start, pc.end, pc.alt)
+
+
+@dataclass
+class KnowledgeBase:
+    """A loaded, validated knowledge base. Build it with load_knowledge()."""
+
+    directory: Path
+    version: str
+    release_date: str
+    content_hash: str
+    metadata: dict[str, Any]
+    drugs: dict[str, Drug]
+    evidence: tuple[EvidenceRow, ...]
+    classes: dict[str, AlleleClass]
+    oncotree: OncoTree
+    levels: Levels
+    rules: VerdictRules
+    protein: str
+    file_hashes: dict[str, str] = field(default_factory=dict)
+    _by_allele: dict[tuple[Any, ...], list[EvidenceRow]] = field(default_factory=dict, repr=False)
+    _by_codon: dict[int, list[EvidenceRow]] = field(default_factory=dict, repr=False)
+    _by_class: dict[str, list[EvidenceRow]] = field(default_factory=dict, repr=False)
+    _class_keys: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict, repr=False)
+    _synonyms: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for row in self.evidence:
+            if row.alteration_kind == "allele" and row.protein is not None:
+                self._by_allele.setdefault(allele_key(row.protein), []).append(row)
+            elif row.alteration_kind == "codon" and row.protein is not None:
+                self._by_codon.setdefault(row.protein.start, []).append(row)
+            else:
+                self._by_class.setdefault(row.alteration, []).append(row)
+        for cls in self.classes.values():
+            keys = {allele_key(pc) for pc in cls.alleles}
+            if cls.from_evidence:
+                for row in self.evidence:
+                    if (
+                        row.alteration_kind == "allele"
+                        and row.protein is not None
+                        and row.response in cls.from_evidence
+                        and self.drugs[row.drug].contains_tki
+                    ):
+                        keys.add(allele_key(row.protein))
+            self._class_keys[cls.name] = keys
+        for drug in self.drugs.values():
+            for name in (drug.name, *drug.synonyms, *drug.brand_names):
+                self._synonyms[name.lower()] = drug.name
+
+    # -- summaries ---------------------------------------------------------------------------
+    @property
+    def alleles(self) -> list[ProteinChange]:
+        """The distinct alleles named by allele-level evidence rows (equivalent spellings once)."""
+        seen: dict[tuple[Any, ...], ProteinChange] = {}
+        for row in self.evidence:
+            if row.alteration_kind == "allele" and row.protein is not None:
+                seen.setdefault(allele_key(row.protein), row.protein)
+        return sorted(seen.values(), key=lambda pc: (pc.start, pc.end, pc.short))
+
+    @property
+    def codons(self) -> list[int]:
+        return sorted(self._by_codon)
+
+    def drug(self, name: str) -> Drug:
+        """A drug by generic name, synonym or brand name (case-insensitive); InputError if unknown."""
+        generic = self._synonyms.get(name.strip().lower())
+        if generic is None:
+            raise InputError(
+                f"unknown drug {name!r}",
+                path=str(self.directory / DRUGS_FILE),
+                field="drug",
+                fix="use a generic name, synonym or brand name listed in drugs.tsv",
+            )
+        return self.drugs[generic]
+
+    def level_rank(self, level: str) -> int:
+        return self.levels.rank.get(level, 0)
+
+    def resolve_tumour_type(self, tumour_type: str | None) -> str | None:
+        """The OncoTree code for a sample's tumour type (None or "" stays None)."""
+        if tumour_type is None or not str(tumour_type).strip():
+            return None
+        return self.oncotree.resolve(str(tumour_type))
+
+    def canonical(self, text: str) -> ProteinChange:
+        """A protein change written any HGVS way, normalised on NP_004439.2 (ValueError if wrong)."""
+        from .protein import canonical_protein_change
+
+        return canonical_protein_change(text, self.protein)
+
+    # -- classes -----------------------------------------------------------------------------
+    def classes_of(self, allele: AlleleName) -> list[str]:
+        """The classes an allele belongs to, in classes.tsv order."""
+        return self.classes_of_protein(allele.protein)
+
+    def classes_of_protein(self, pc: ProteinChange | None) -> list[str]:
+        if pc is None:
+            return []
+        memo: dict[str, bool] = {}
+        return [name for name in self.classes if self._member(name, pc, memo)]
+
+    def _member(self, name: str, pc: ProteinChange, memo: dict[str, bool]) -> bool:
+        if name in memo:
+            return memo[name]
+        memo[name] = False  # includes form no cycle (checked on load); this guards anyway
+        cls = self.classes[name]
+        if pc.kind in cls.exclude_kinds:
+            return False
+        result = allele_key(pc) in self._class_keys[name]
+        if not result and cls.rule == "adds_residues":
+            result = (
+                pc.adds_residues()
+                and cls.residue_start is not None
+                and cls.residue_end is not None
+                and cls.residue_start <= pc.start <= cls.residue_end
+            )
+        if not result and cls.rule == "protein_kinds":
+            result = pc.kind in cls.kinds
+        if not result:
+            result = any(self._member(inc, pc, memo) for inc in cls.includes)
+        memo[name] = result
+        return result
+
+    def oncogenicity(self, allele: AlleleName) -> str:
+        """oncogenic | truncating | likely_neutral | unknown (see module docstring)."""
+        return self.oncogenicity_of_protein(allele.protein)
+
+    def oncogenicity_of_protein(self, pc: ProteinChange | None) -> str:
+        if pc is None:
+            return "unknown"
+        classes = self.classes_of_protein(pc)
+        if TRUNCATING_CLASS in classes:
+            return "truncating"
+        if ONCOGENIC_CLASS in classes:
+            return "oncogenic"
+        if pc.kind == "synonymous":
+            return "likely_neutral"
+        return "unknown"
+
+    # -- matching ----------------------------------------------------------------------------
+    def match(self, allele: AlleleName, tumour_type: str | None) -> list[EvidenceMatch]:
+        """Every evidence row that applies to the allele, exact allele > codon > class."""
+        return self.match_protein(allele.protein, tumour_type)
+
+    def match_protein(
+        self, pc: ProteinChange | None, tumour_type: str | None
+    ) -> list[EvidenceMatch]:
+        sample_code = self.resolve_tumour_type(tumour_type)
+        if pc is None:
+            return []
+        found: list[tuple[EvidenceRow, str]] = []
+        for row in self._by_allele.get(allele_key(pc), []):
+            found.append((row, "allele"))
+        if pc.kind in CODON_KINDS:
+            for codon in range(pc.start, pc.end + 1):
+                for row in self._by_codon.get(codon, []):
+                    found.append((row, "codon"))
+        for name in self.classes_of_protein(pc):
+            for row in self._by_class.get(name, []):
+                found.append((row, f"class:{name}"))
+        found.sort(
+            key=lambda item: (
+                BASIS_ORDER[item[1].split(":", 1)[0]],
+                -self.level_rank(item[0].evidence_level),
+                item[0].evidence_id,
+            )
+        )
+        return [
+            EvidenceMatch(
+                evidence_id=row.evidence_id,
+                alteration=row.alteration,
+                alteration_kind=row.alteration_kind,
+                drug=row.drug,
+                drug_kind=self.drugs[row.drug].kind,
+                response=row.response,
+                evidence_level=row.evidence_level,
+                evidence_type=row.evidence_type,
+                tumour_type=row.tumour_type,
+                tumour_type_match=self.oncotree.match(sample_code, row.tumour_type),
+                match_basis=basis,
+                citations=row.citations,
+                note=row.note,
+            )
+            for row, basis in found
+        ]
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+_CACHE: dict[tuple[Any, ...], KnowledgeBase] = {}
+
+
+def knowledge_dir(directory: str | os.PathLike[str] | None = None) -> Path:
+    """The knowledge-base folder: DIR itself when it holds evidence.tsv, else DIR/knowledge.
+
+    Accepting the annotations/ folder too means `--annotations annotations/` and
+    `kb validate annotations/knowledge` both work. Default: the project's annotations/knowledge
+    (or $ERBB2_TKI_ANNOTATIONS/knowledge).
+    """
+    base = Path(directory) if directory else paths.annotations_dir() / KNOWLEDGE_SUBDIR
+    if not (base / EVIDENCE_FILE).is_file() and (base / KNOWLEDGE_SUBDIR / EVIDENCE_FILE).is_file():
+        base = base / KNOWLEDGE_SUBDIR
+    return base
+
+
+def load_knowledge(
+    directory: str | os.PathLike[str] | None = None,
+    *,
+    check_hash: bool = True,
+    protein: str | None = None,
+) -> KnowledgeBase:
+    """Load and validate the knowledge base (cached per folder and file state).
+
+    Raises InputError naming the file, the line and the field for anything wrong, including a data
+    file that differs from the hash recorded in metadata.yaml (unless check_hash is False, which
+    only `kb hash --write` uses). protein defaults to NP_004439.2 from the transcript model.
+    """
+    base = knowledge_dir(directory)
+    if not base.is_dir():
+        raise InputError(
+            "knowledge-base folder not found",
+            path=str(base),
+            fix="give the annotations/ folder or its knowledge/ subfolder",
+        )
+    stamp = []
+    for name in (*DATA_FILES, METADATA_FILE):
+        try:
+            st = (base / name).stat()
+            stamp.append((name, st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append((name, None, None))
+    key = (str(base.resolve()), check_hash, protein, tuple(stamp))
+    if key not in _CACHE:
+        _CACHE[key] = _load(base, check_hash=check_hash, protein=protein)
+    return _CACHE[key]
+
+
+def _protein_for(base: Path) -> str:
+    from .transcript import load_transcript
+
+    annotations = base.parent if (base.parent / "transcripts").is_dir() else None
+    return load_transcript(annotations).protein
+
+
+def _load(base: Path, *, check_hash: bool, protein: str | None) -> KnowledgeBase:
+    for name in (*DATA_FILES, METADATA_FILE):
+        if not (base / name).is_file():
+            raise InputError(
+                f"{name} is missing from the knowledge base",
+                path=str(base / name),
+                fix=f"restore it (every knowledge base has {', '.join((*DATA_FILES, METADATA_FILE))})",
+            )
+    if protein is None:
+        protein = _protein_for(base)
+    metadata = _read_yaml(base / METADATA_FILE)
+    file_hashes, content_hash = compute_hashes(base)
+    if check_hash:
+        _check_hashes(base, metadata, file_hashes, content_hash)
+
+    levels = _load_levels(base / LEVELS_FILE)
+    oncotree = parse_oncotree_rows(_read_tsv(base / ONCOTREE_FILE), str(base / ONCOTREE_FILE))
+    drugs = _load_drugs(base / DRUGS_FILE)
+    classes = _load_classes(base / CLASSES_FILE, protein)
+    evidence = _load_evidence(base / EVIDENCE_FILE, protein, drugs, classes, oncotree, levels)
+    rules = _load_rules(base / RULES_FILE, drugs, classes)
+    return KnowledgeBase(
+        directory=base,
+        version=str(metadata["version"]),
+        release_date=str(metadata["release_date"]),
+        content_hash=content_hash,
+        metadata=metadata,
+        drugs=drugs,
+        evidence=tuple(evidence),
+        classes=classes,
+        oncotree=oncotree,
+        levels=levels,
+        rules=rules,
+        protein=protein,
+        file_hashes=file_hashes,
+    )
+
+
+# -- hashing ---------------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, with CRLF read as LF (a Windows checkout hashes the same)."""
+    return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+
+
+def combine_hashes(files: dict[str, str]) -> str:
+    """The content hash: sha256 over the sorted 'name<TAB>sha256' lines."""
+    text = "".join(f"{name}\t{files[name]}\n" for name in sorted(files))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def compute_hashes(base: Path) -> tuple[dict[str, str], str]:
+    """(per-file sha256, content hash) of the data files as they are on disk now."""
+    files = {name: file_sha256(base / name) for name in DATA_FILES}
+    return files, combine_hashes(files)
+
+
+def _check_hashes(
+    base: Path, metadata: dict[str, Any], files: dict[str, str], content_hash: str
+) -> None:
+    meta_path = str(base / METADATA_FILE)
+    recorded = metadata.get("files") or {}
+    version = metadata.get("version", "?")
+    for name in DATA_FILES:
+        if name not in recorded:
+            raise InputError(
+                f"metadata.yaml records no sha256 for {name}",
+                path=meta_path,
+                field=f"files.{name}",
+                fix="run `erbb2-tki kb hash --write DIR` when cutting the version",
+            )
+        if recorded[name] != files[name]:
+            raise InputError(
+                f"{name} was changed after knowledge-base version {version} was cut: its sha256 is "
+                f"{files[name][:12]}..., metadata.yaml records {recorded[name][:12]}...",
+                path=str(base / name),
+                field="content_hash",
+                fix=HASH_FIX,
+            )
+    extra = sorted(set(recorded) - set(DATA_FILES))
+    if extra:
+        raise InputError(
+            f"metadata.yaml lists files that are not part of the knowledge base: {', '.join(extra)}",
+            path=meta_path,
+            field="files",
+            fix="run `erbb2-tki kb hash --write DIR`",
+        )
+    if metadata.get("content_hash") != content_hash:
+        raise InputError(
+            f"content_hash {metadata.get('content_hash')} does not match the recorded file hashes "
+            f"({content_hash})",
+            path=meta_path,
+            field="content_hash",
+            fix=HASH_FIX,
+        )
+
+
+def write_hashes(directory: str | os.PathLike[str] | None = None) -> tuple[str, bool]:
+    """Validate everything but the hash, then record the current hashes in metadata.yaml.
+
+    Returns (content hash, whether metadata.yaml changed). Everything above HASH_MARKER is kept
+    byte for byte; the block below it is rewritten. The write is atomic.
+    """
+    base = knowledge_dir(directory)
+    load_knowledge(base, check_hash=False)
+    files, content_hash = compute_hashes(base)
+    meta_path = base / METADATA_FILE
+    text = meta_path.read_text(encoding="utf-8")
+    head = text.split(HASH_MARKER, 1)[0].rstrip("\n") + "\n"
+    block = [HASH_MARKER, "files:"]
+    block += [f"  {name}: {files[name]}" for name in sorted(files)]
+    block.append(f'content_hash: "{content_hash}"')
+    new = head + "\n".join(block) + "\n"
+    if new == text:
+        return content_hash, False
+    _atomic_write(meta_path, new)
+    return content_hash, True
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- reading and schema validation -------------------------------------------------------------
+
+
+_SCHEMA_CACHE: dict[str, dict[str, Any]] = {}
+
+
+def _schema(file_name: str) -> dict[str, Any]:
+    name = SCHEMAS[file_name]
+    if name not in _SCHEMA_CACHE:
+        with open(paths.schemas_dir() / name, encoding="utf-8") as handle:
+            _SCHEMA_CACHE[name] = yaml.safe_load(handle)
+    return _SCHEMA_CACHE[name]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"not UTF-8 text ({err.reason} at byte {err.start})",
+            path=str(path),
+            fix="save the file as UTF-8",
+        ) from None
+
+
+def _read_tsv(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a knowledge-base TSV as (line number, {column: stripped text}), schema-checked.
+
+    Lines starting with "#" and blank lines are comments; the first other line is the header.
+    """
+    schema = _schema(path.name)
+    columns = list(schema["properties"])
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, raw in enumerate(_read_text(path).splitlines(), start=1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        cells = [cell.strip() for cell in raw.split("\t")]
+        if header is None:
+            header = cells
+            unknown = [c for c in header if c not in columns]
+            missing = [c for c in columns if c not in header]
+            if unknown or missing or len(set(header)) != len(header):
+                raise InputError(
+                    f"header has columns {header}; expected {columns}",
+                    path=str(path),
+                    record=f"line {number}",
+                    field=(unknown or missing or ["header"])[0],
+                    fix=f"use the columns {', '.join(columns)}, tab-separated",
+                )
+            continue
+        if len(cells) != len(header):
+            raise InputError(
+                f"{len(cells)} tab-separated fields, the header has {len(header)}",
+                path=str(path),
+                record=f"line {number}",
+                field=header[min(len(cells), len(header)) - 1],
+                fix="separate the columns with exactly one tab each; leave empty cells empty",
+            )
+        row = dict(zip(header, cells, strict=True))
+        _validate(row, schema, path, number)
+        rows.append((number, row))
+    if header is None:
+        raise InputError("no header line", path=str(path), fix="restore the header row")
+    return rows
+
+
+def _validate(document: Any, schema: dict[str, Any], path: Path, line: int | None) -> None:
+    """Schema-check a row (line given) or a whole YAML document (line looked up from the path)."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
+    if not errors:
+        return
+    error = errors[0]
+    where = [str(p) for p in error.absolute_path]
+    field_name = ".".join(where) if where else None
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        field_name = ".".join([*where, missing]) if missing else field_name
+    if line is None:
+        line = _yaml_line(path, list(error.absolute_path))
+    raise InputError(
+        _schema_message(error, field_name),
+        path=str(path),
+        record=f"line {line}" if line else None,
+        field=field_name,
+        fix=_schema_fix(error),
+    )
+
+
+def _schema_message(error: jsonschema.ValidationError, field_name: str | None) -> str:
+    value = error.instance
+    name = field_name or "document"
+    if error.validator == "enum":
+        return f"{name} {value!r} is not one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "minLength" and value == "":
+        if field_name == "citations":
+            return "citations is empty: every evidence row needs at least one citation"
+        return f"{name} is empty"
+    if error.validator == "pattern":
+        return f"{name} {value!r} is not in the expected form"
+    if error.validator == "required":
+        return f"{name} is missing"
+    if error.validator == "additionalProperties":
+        return f"{name}: {error.message}"
+    return f"{name}: {error.message}"
+
+
+def _schema_fix(error: jsonschema.ValidationError) -> str | None:
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if description:
+        return description.strip()
+    parent = error.parent
+    if parent is not None and isinstance(parent.schema, dict):
+        return parent.schema.get("description")
+    return None
+
+
+def _yaml_line(path: Path, keys: list[Any]) -> int | None:
+    """The line of the node at `keys` in a YAML file (for messages)."""
+    try:
+        node = yaml.compose(_read_text(path))
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            found = None
+            for k, v in node.value:
+                if k.value == str(key):
+                    found = v
+                    break
+            if found is None:
+                return line
+            node = found
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return line
+        line = node.start_mark.line + 1
+    return line
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(_read_text(path))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError(
+            f"not valid YAML: {getattr(err, 'problem', err)}",
+            path=str(path),
+            record=f"line {mark.line + 1}" if mark else None,
+            fix="fix the YAML syntax (indentation, quoting)",
+        ) from None
+    if not isinstance(document, dict):
+        raise InputError("expected a YAML mapping", path=str(path), record="line 1")
+    _validate(document, _schema(path.name), path, None)
+    return document
+
+
+def _split(text: str, sep: str = ";") -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(sep) if part.strip())
+
+
+def _row_error(path: Path, line: int, field_name: str, message: str, fix: str | None) -> InputError:
+    return InputError(message, path=str(path), record=f"line {line}", field=field_name, fix=fix)
+
+
+# -- the tables ------------------------------------------------------------------------------
+
+
+def _load_levels(path: Path) -> Levels:
+    doc = _read_yaml(path)
+    rank: dict[str, int] = {}
+    meaning: dict[str, str] = {}
+    for i, item in enumerate(doc["levels"]):
+        if item["level"] in rank:
+            raise InputError(
+                f"level {item['level']} is defined twice",
+                path=str(path),
+                record=f"line {_yaml_line(path, ['levels', i])}",
+                field="levels.level",
+                fix="define each level once",
+            )
+        rank[item["level"]] = item["rank"]
+        meaning[item["level"]] = item["meaning"]
+    type_level: dict[str, str] = {}
+    type_order: dict[str, int] = {}
+    for i, item in enumerate(doc["evidence_types"]):
+        where = f"line {_yaml_line(path, ['evidence_types', i])}"
+        if item["evidence_type"] in type_level:
+            raise InputError(
+                f"evidence type {item['evidence_type']} is mapped twice",
+                path=str(path),
+                record=where,
+                field="evidence_types.evidence_type",
+                fix="map each evidence type to one level",
+            )
+        if item["level"] not in rank:
+            raise InputError(
+                f"evidence type {item['evidence_type']} maps to undefined level {item['level']}",
+                path=str(path),
+                record=where,
+                field="evidence_types.level",
+                fix=f"use one of the levels {', '.join(rank)}",
+            )
+        type_level[item["evidence_type"]] = item["level"]
+        type_order[item["evidence_type"]] = item["order"]
+    schema_types = _schema(EVIDENCE_FILE)["properties"]["evidence_type"]["enum"]
+    missing = [t for t in schema_types if t not in type_level]
+    if missing:
+        raise InputError(
+            f"no level for evidence type(s) {', '.join(missing)}",
+            path=str(path),
+            field="evidence_types",
+            fix="map every evidence type to a level",
+        )
+    return Levels(rank=rank, meaning=meaning, type_level=type_level, type_order=type_order)
+
+
+def _load_drugs(path: Path) -> dict[str, Drug]:
+    rows = _read_tsv(path)
+    drugs: dict[str, Drug] = {}
+    names: dict[str, tuple[str, int]] = {}  # any name (lower) -> (drug, line)
+    pending: list[tuple[int, dict[str, str]]] = []
+    for line, row in rows:
+        name = row["drug"]
+        for field_name, values in (
+            ("drug", (name,)),
+            ("synonyms", _split(row["synonyms"])),
+            ("brand_names", _split(row["brand_names"])),
+        ):
+            for value in values:
+                owner = names.get(value.lower())
+                if owner is not None:
+                    raise _row_error(
+                        path,
+                        line,
+                        field_name,
+                        f"{value!r} is already used by {owner[0]} (line {owner[1]})",
+                        "each drug, synonym and brand name may appear once in drugs.tsv",
+                    )
+                names[value.lower()] = (name, line)
+        pending.append((line, row))
+    kinds = {row["drug"]: row["kind"] for _, row in rows}
+    for line, row in pending:
+        components = _split(row["components"])
+        if row["kind"] == "combination":
+            if len(components) < 2:
+                raise _row_error(
+                    path,
+                    line,
+                    "components",
+                    f"combination {row['drug']!r} lists {len(components)} component(s)",
+                    "list the component drugs, joined with '; '",
+                )
+            for component in components:
+                if component not in kinds:
+                    raise _row_error(
+                        path,
+                        line,
+                        "components",
+                        f"component {component!r} of {row['drug']!r} is not listed in drugs.tsv",
+                        "add the component drug as its own row",
+                    )
+                if kinds[component] == "combination":
+                    raise _row_error(
+                        path,
+                        line,
+                        "components",
+                        f"component {component!r} is itself a combination",
+                        "list the single drugs of the combination",
+                    )
+            if row["drug"] != " + ".join(components):
+                raise _row_error(
+                    path,
+                    line,
+                    "drug",
+                    f"combination name {row['drug']!r} is not its components joined with ' + '",
+                    f"name it {' + '.join(components)!r}",
+                )
+        elif components:
+            raise _row_error(
+                path,
+                line,
+                "components",
+                f"{row['drug']!r} is not a combination but lists components",
+                "leave components empty, or set kind to combination",
+            )
+        contains_tki = row["kind"] in TKI_KINDS or any(kinds[c] in TKI_KINDS for c in components)
+        drugs[row["drug"]] = Drug(
+            name=row["drug"],
+            kind=row["kind"],
+            components=components,
+            synonyms=_split(row["synonyms"]),
+            brand_names=_split(row["brand_names"]),
+            regulatory_status=row["regulatory_status"],
+            regulatory_note=row["regulatory_note"],
+            source=row["source"],
+            contains_tki=contains_tki,
+            line=line,
+        )
+    return drugs
+
+
+def _canonical(text: str, protein: str) -> ProteinChange:
+    from .protein import canonical_protein_change
+
+    return canonical_protein_change(text, protein)
+
+
+def _load_classes(path: Path, protein: str) -> dict[str, AlleleClass]:
+    rows = _read_tsv(path)
+    classes: dict[str, AlleleClass] = {}
+    for line, row in rows:
+        name = row["class"]
+        if name in classes:
+            raise _row_error(
+                path,
+                line,
+                "class",
+                f"class {name} is defined twice (first on line {classes[name].line})",
+                "define each class once",
+            )
+        alleles: list[ProteinChange] = []
+        for token in row["alleles"].split():
+            try:
+                pc = _canonical(token, protein)
+            except ValueError as err:
+                raise _row_error(
+                    path, line, "alleles", str(err), "write each allele as on NP_004439.2"
+                ) from None
+            if pc.kind == "codon":
+                raise _row_error(
+                    path,
+                    line,
+                    "alleles",
+                    f"{token!r} is a codon, not an allele",
+                    "list complete protein changes such as L755S",
+                )
+            alleles.append(pc)
+        start = int(row["residue_start"]) if row["residue_start"] else None
+        end = int(row["residue_end"]) if row["residue_end"] else None
+        if start is not None and end is not None and start > end:
+            raise _row_error(
+                path,
+                line,
+                "residue_end",
+                f"residue_end {end} is before residue_start {start}",
+                "give the range low to high",
+            )
+        if end is not None and end > len(protein):
+            raise _row_error(
+                path,
+                line,
+                "residue_end",
+                f"residue {end} lies beyond NP_004439.2 ({len(protein)} residues)",
+                "use residues of NP_004439.2",
+            )
+        classes[name] = AlleleClass(
+            name=name,
+            rule=row["rule"],
+            residue_start=start,
+            residue_end=end,
+            kinds=tuple(row["kinds"].split()),
+            alleles=tuple(alleles),
+            includes=tuple(row["includes"].split()),
+            from_evidence=tuple(row["from_evidence"].split()),
+            exclude_kinds=tuple(row["exclude_kinds"].split()),
+            definition=row["definition"],
+            source=row["source"],
+            line=line,
+        )
+    for cls in classes.values():
+        for inc in cls.includes:
+            if inc not in classes:
+                raise _row_error(
+                    path,
+                    cls.line,
+                    "includes",
+                    f"unknown class {inc!r}",
+                    f"use one of {', '.join(classes)}",
+                )
+        _check_no_cycle(path, classes, cls.name, [])
+    for required in REQUIRED_CLASSES:
+        if required not in classes:
+            raise InputError(
+                f"the class {required!r} is missing (oncogenicity depends on it)",
+                path=str(path),
+                field="class",
+                fix=f"define {required}",
+            )
+    return classes
+
+
+def _check_no_cycle(
+    path: Path, classes: dict[str, AlleleClass], name: str, chain: list[str]
+) -> None:
+    if name in chain:
+        raise _row_error(
+            path,
+            classes[name].line,
+            "includes",
+            f"classes include each other in a loop: {' -> '.join([*chain, name])}",
+            "remove one of the includes",
+        )
+    for inc in classes[name].includes:
+        _check_no_cycle(path, classes, inc, [*chain, name])
+
+
+def _load_evidence(
+    path: Path,
+    protein: str,
+    drugs: dict[str, Drug],
+    classes: dict[str, AlleleClass],
+    oncotree: OncoTree,
+    levels: Levels,
+) -> list[EvidenceRow]:
+    rows = _read_tsv(path)
+    evidence: list[EvidenceRow] = []
+    ids: dict[str, int] = {}
+    seen: dict[tuple[Any, ...], tuple[str, int]] = {}
+    synonyms = {
+        alias.lower(): drug.name
+        for drug in drugs.values()
+        for alias in (*drug.synonyms, *drug.brand_names)
+    }
+    for line, row in rows:
+        eid = row["evidence_id"]
+        if eid in ids:
+            raise _row_error(
+                path,
+                line,
+                "evidence_id",
+                f"evidence_id {eid} is already used on line {ids[eid]}",
+                "give the row a new id (the next unused EVnnnn); never reuse an id",
+            )
+        ids[eid] = line
+        drug = row["drug"]
+        if drug not in drugs:
+            generic = synonyms.get(drug.lower())
+            fix = (
+                f"write the generic name {generic!r}"
+                if generic
+                else "add the drug to drugs.tsv, or correct the spelling"
+            )
+            raise _row_error(path, line, "drug", f"unknown drug {drug!r}", fix)
+        tumour_type = row["tumour_type"]
+        if tumour_type != PAN and (tumour_type not in oncotree or tumour_type == ROOT):
+            alias = oncotree.aliases.get(tumour_type)
+            fix = (
+                f"write the OncoTree code {alias} ({tumour_type} is only accepted in sample sheets)"
+                if alias
+                else "use an OncoTree code listed in oncotree.tsv (add it there with its parent), or pan"
+            )
+            raise _row_error(path, line, "tumour_type", f"unknown tumour type {tumour_type!r}", fix)
+        pc: ProteinChange | None = None
+        kind = row["alteration_kind"]
+        alteration = row["alteration"]
+        if kind in ("allele", "codon"):
+            try:
+                pc = _canonical(alteration, protein)
+            except ValueError as err:
+                raise _row_error(
+                    path,
+                    line,
+                    "alteration",
+                    str(err),
+                    "write the protein change on NP_004439.2, e.g. L755S, Y772_A775dup or S310",
+                ) from None
+            if kind == "allele" and pc.kind == "codon":
+                raise _row_error(
+                    path,
+                    line,
+                    "alteration_kind",
+                    f"{alteration!r} names a codon, not an allele",
+                    "set alteration_kind to codon, or write the full change (e.g. S310F)",
+                )
+            if kind == "codon" and pc.kind != "codon":
+                raise _row_error(
+                    path,
+                    line,
+                    "alteration",
+                    f"{alteration!r} is a complete change, not a codon",
+                    "write only the residue and position (e.g. S310), or set alteration_kind to allele",
+                )
+            identity: tuple[Any, ...] = (kind, allele_key(pc))
+        else:
+            if alteration not in classes:
+                raise _row_error(
+                    path,
+                    line,
+                    "alteration",
+                    f"unknown class {alteration!r}",
+                    f"use one of {', '.join(classes)} or define it in classes.tsv",
+                )
+            identity = (kind, alteration)
+        citations = _split(row["citations"])
+        duplicate_key = (
+            identity,
+            drug,
+            row["response"],
+            row["evidence_type"],
+            tumour_type,
+            frozenset(citations),
+        )
+        if duplicate_key in seen:
+            first_id, first_line = seen[duplicate_key]
+            raise _row_error(
+                path,
+                line,
+                "evidence_id",
+                f"duplicate row: same alteration, drug, response, evidence type, tumour type and "
+                f"citations as {first_id} (line {first_line})",
+                "delete one of the two rows, or say in what they differ",
+            )
+        seen[duplicate_key] = (eid, line)
+        evidence.append(
+            EvidenceRow(
+                evidence_id=eid,
+                alteration=alteration,
+                alteration_kind=kind,
+                drug=drug,
+                response=row["response"],
+                evidence_type=row["evidence_type"],
+                evidence_level=levels.type_level[row["evidence_type"]],
+                tumour_type=tumour_type,
+                citations=";".join(citations),
+                note=row["note"],
+                protein=pc,
+                line=line,
+            )
+        )
+    return evidence
+
+
+def _load_rules(
+    path: Path, drugs: dict[str, Drug], classes: dict[str, AlleleClass]
+) -> VerdictRules:
+    doc = _read_yaml(path)
+    for i, name in enumerate(doc["always_report"]):
+        if name not in drugs:
+            raise InputError(
+                f"always_report names unknown drug {name!r}",
+                path=str(path),
+                record=f"line {_yaml_line(path, ['always_report', i])}",
+                field=f"always_report.{i}",
+                fix="use generic names listed in drugs.tsv",
+            )
+    for i, name in enumerate(doc["non_target_classes"]):
+        if name not in classes:
+            raise InputError(
+                f"non_target_classes names unknown class {name!r}",
+                path=str(path),
+                record=f"line {_yaml_line(path, ['non_target_classes', i])}",
+                field=f"non_target_classes.{i}",
+                fix=f"use classes defined in classes.tsv: {', '.join(classes)}",
+            )
+    return VerdictRules(
+        verdicts=tuple(doc["verdicts"]),
+        response_side=dict(doc["response_side"]),
+        unclear_only_verdict=doc["unclear_only_verdict"],
+        tumour_type_match_rank=dict(doc["tumour_type_match_rank"]),
+        specific_match_bases=tuple(doc["specific_match_bases"]),
+        resistance_allele_overrides=bool(doc["resistance_allele_overrides"]),
+        non_target_classes=tuple(doc["non_target_classes"]),
+        always_report=tuple(doc["always_report"]),
+        amplification_note=" ".join(str(doc["amplification_note"]).split()),
+    )
+
+
+def iter_rows(kb: KnowledgeBase, drug: str | None = None) -> Iterable[EvidenceRow]:
+    """Evidence rows, optionally for one drug (generic name)."""
+    return (row for row in kb.evidence if drug is None or row.drug == drug)
