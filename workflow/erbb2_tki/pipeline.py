@@ -1,0 +1,601 @@
+"""The workflow's jobs: what each Snakemake rule runs, one shard of samples at a time.
+
+Every rule is a one-line shell call `python -m erbb2_tki.pipeline STAGE ...`; the logic lives
+here so it is unit-tested and so a job is one Python process per shard, not per sample.
+
+Stages and what they write (all atomically):
+  manifest   results/batch/samples.tsv             the resolved sheet with each sample's shard
+  extract    results/extract/shard_{k}/            {sample}.erbb2.vcf.gz + status.tsv
+  annotate   results/annotate/shard_{k}/           status/alleles/evidence/verdicts/structural.tsv
+             + per sample results/annotated/{sample}.erbb2.annotated.vcf.gz(.tbi) and
+               results/tables/{sample}.{alleles,tki,verdicts,structural}.tsv
+  summarize  results/batch/                        summary.tsv, drug_matrix.tsv, alleles.tsv,
+                                                   evidence.tsv, verdicts.tsv, summary.xlsx,
+                                                   erbb2_tki_mqc.tsv
+  check      results/batch/check.txt               only when no sample failed; else exit 1
+                                                   listing the failures
+
+Failure isolation: with on_error=continue an InputError (or, for robustness in a 500-sample
+batch, any other exception, reported as an internal error with its traceback in the log) fails
+only its sample: the sample gets a status record with the reason and none of its outputs. With
+on_error=stop the job exits non-zero at the first failed sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from . import samples as sample_sheet
+from . import shards, tables
+from .errors import InputError
+
+OK = "ok"
+FAILED = "failed"
+MANIFEST_COLUMNS = [
+    "sample",
+    "shard",
+    "vcf",
+    "vcf_as_given",
+    "tumor_sample",
+    "normal_sample",
+    "tumor_type",
+    "build",
+    "source",
+]
+EXTRACT_STATUS_COLUMNS = [
+    "sample",
+    "status",
+    "reason",
+    "build",
+    "build_source",
+    "method",
+    "n_records",
+    "contig",
+    "note",
+]
+STATUS_COLUMNS = [
+    "sample",
+    "status",
+    "stage",
+    "reason",
+    "build",
+    "build_source",
+    "tumour_type",
+    "tumour_sample",
+    "method",
+    "n_records",
+    "n_alleles",
+    "kb_version",
+    "kb_hash",
+    "vcf",
+]
+# Shard-level tables (annotate) and batch tables (summarize) share their names.
+SHARD_TABLES = ("alleles", "evidence", "verdicts", "structural")
+PER_SAMPLE_SUFFIXES = {
+    "vcf": ".erbb2.annotated.vcf.gz",
+    "tbi": ".erbb2.annotated.vcf.gz.tbi",
+    "alleles": ".alleles.tsv",
+    "tki": ".tki.tsv",
+    "verdicts": ".verdicts.tsv",
+    "structural": ".structural.tsv",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Logging: each job writes its own log file; failures are also printed to stderr.
+
+
+class JobLog:
+    """Lines to a job's log file (and failures to stderr, so the terminal shows them too)."""
+
+    def __init__(self, handle: TextIO | None) -> None:
+        self.handle = handle
+
+    def info(self, text: str) -> None:
+        if self.handle:
+            self.handle.write(text.rstrip("\n") + "\n")
+            self.handle.flush()
+
+    def failure(self, text: str) -> None:
+        self.info(text)
+        print(text, file=sys.stderr)
+
+
+@contextmanager
+def open_log(path: str | None) -> Iterator[JobLog]:
+    if not path:
+        yield JobLog(None)
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        yield JobLog(handle)
+
+
+# ---------------------------------------------------------------------------------------------
+# The manifest: the resolved sample sheet, with each sample's shard.
+
+
+def manifest_frame(config: dict[str, Any]) -> pd.DataFrame:
+    """The batch's samples (in sheet order) with their shard, as strings."""
+    rows = sample_sheet.load_samples(config)
+    assignment = shards.assign(
+        [r.sample for r in rows], int(config["shard_size"]), int(config.get("n_shards", 0) or 0)
+    )
+    shard_by_sample = {name: k for k, names in assignment.items() for name in names}
+    records = [{**r.as_dict(), "shard": str(shard_by_sample[r.sample])} for r in rows]
+    return pd.DataFrame(records, columns=MANIFEST_COLUMNS).fillna("")
+
+
+def write_manifest(config: dict[str, Any], out: str) -> None:
+    tables.write_tsv(manifest_frame(config), out, MANIFEST_COLUMNS)
+
+
+def read_manifest(path: str | Path, shard: int | None = None) -> list[sample_sheet.SampleRow]:
+    frame = tables.read_tsv(path)
+    if shard is not None:
+        frame = frame[frame["shard"] == str(shard)]
+    fields = [c for c in MANIFEST_COLUMNS if c != "shard"]
+    return [sample_sheet.SampleRow(**{f: str(r[f]) for f in fields}) for _, r in frame.iterrows()]
+
+
+def shard_digest(rows: Sequence[sample_sheet.SampleRow], stage: str) -> str:
+    """The fingerprint Snakemake keeps as a shard's params: it changes when the shard's samples do."""
+    keys = [r.extract_key() if stage == "extract" else r.annotate_key() for r in rows]
+    return sample_sheet.digest(keys)
+
+
+def _check_digest(rows: Sequence[sample_sheet.SampleRow], stage: str, expected: str) -> None:
+    if expected and shard_digest(rows, stage) != expected:
+        raise RuntimeError(
+            "results/batch/samples.tsv does not match the sample sheet this job was planned "
+            "from (the sheet changed while the workflow ran?); run snakemake again."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-sample failure handling
+
+
+@dataclass
+class Outcome:
+    status: str
+    reason: str = ""
+    value: Any = None
+
+
+def _attempt(
+    function: Callable[[], Any], sample: str, stage: str, log: JobLog, on_error: str
+) -> Outcome:
+    """Run one sample's step; turn its failure into an Outcome (or re-raise with on_error=stop)."""
+    try:
+        return Outcome(OK, value=function())
+    except InputError as err:
+        reason = str(err.with_context(sample=sample))
+        log.failure(f"FAILED {stage} {sample}: {reason}")
+        if on_error == "stop":
+            raise SystemExit(
+                f"erbb2-tki {stage}: stopping at the first failed sample (on_error: stop): {reason}"
+            ) from None
+        return Outcome(FAILED, reason)
+    except Exception as err:
+        reason = (
+            f"sample {sample}: internal error in erbb2-tki {stage} "
+            f"({type(err).__name__}: {err}); this is a bug, please report it with the log."
+        )
+        log.failure(f"FAILED {stage} {sample}: {reason}")
+        log.info(traceback.format_exc())
+        if on_error == "stop":
+            raise
+        return Outcome(FAILED, reason)
+
+
+def _missing_vcf_error(row: sample_sheet.SampleRow) -> InputError:
+    where = row.source or "the sample sheet"
+    return InputError(
+        "the VCF file does not exist.",
+        path=row.vcf,
+        sample=row.sample,
+        fix=f"correct the vcf path in {where} (relative paths are resolved against the "
+        "sheet's folder), or remove the sample.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage: extract
+
+
+def extracted_path(extract_dir: str | Path, sample: str) -> Path:
+    return Path(extract_dir) / f"{sample}.erbb2.vcf.gz"
+
+
+def extract_shard(
+    manifest: str,
+    shard: int,
+    out_dir: str,
+    *,
+    padding: int = 5000,
+    expect_digest: str = "",
+    on_error: str = "continue",
+    log: JobLog | None = None,
+) -> pd.DataFrame:
+    """Extract the ERBB2 region of every sample of one shard into out_dir; returns the status table."""
+    from . import extract
+
+    log = log or JobLog(None)
+    rows = read_manifest(manifest, shard)
+    _check_digest(rows, "extract", expect_digest)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    records = []
+    for row in rows:
+        out = extracted_path(folder, row.sample)
+
+        def run(row: sample_sheet.SampleRow = row, out: Path = out) -> Any:
+            if not Path(row.vcf).exists():
+                raise _missing_vcf_error(row)
+            return extract.extract_sample(row.vcf, out, build=row.build or None, sample=row.sample)
+
+        outcome = _attempt(run, row.sample, "extract", log, on_error)
+        if outcome.status == OK:
+            result = outcome.value
+            record = {
+                "sample": row.sample,
+                "status": OK,
+                "reason": "",
+                "build": str(getattr(result, "build", "") or ""),
+                "build_source": str(getattr(result, "build_source", "") or ""),
+                "method": str(getattr(result, "method", "") or ""),
+                "n_records": str(getattr(result, "n_records", "") or 0),
+                "contig": str(getattr(result, "contig", "") or ""),
+                "note": str(getattr(result, "note", "") or ""),
+            }
+            log.info(
+                f"ok extract {row.sample}: {record['n_records']} records, build "
+                f"{record['build']} ({record['build_source']}), {record['method']}"
+            )
+        else:
+            out.unlink(missing_ok=True)
+            Path(f"{out}.tbi").unlink(missing_ok=True)
+            record = {"sample": row.sample, "status": FAILED, "reason": outcome.reason}
+        records.append(record)
+    status = pd.DataFrame(records, columns=EXTRACT_STATUS_COLUMNS).fillna("")
+    tables.write_tsv(status, folder / "status.tsv", EXTRACT_STATUS_COLUMNS)
+    return status
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage: annotate
+
+
+def per_sample_outputs(
+    annotated_dir: str | Path, tables_dir: str | Path, sample: str
+) -> dict[str, Path]:
+    """Where one sample's published outputs live."""
+    return {
+        key: Path(annotated_dir if key in ("vcf", "tbi") else tables_dir) / f"{sample}{suffix}"
+        for key, suffix in PER_SAMPLE_SUFFIXES.items()
+    }
+
+
+def annotate_shard(
+    manifest: str,
+    shard: int,
+    extract_dir: str,
+    out_dir: str,
+    *,
+    annotations: str = "",
+    annotated_dir: str = "results/annotated",
+    tables_dir: str = "results/tables",
+    include_filtered: bool = False,
+    expect_digest: str = "",
+    on_error: str = "continue",
+    log: JobLog | None = None,
+) -> pd.DataFrame:
+    """Annotate every successfully extracted sample of one shard; write its outputs and shard tables."""
+    from . import annotate, knowledge
+    from .paths import annotations_dir
+
+    log = log or JobLog(None)
+    rows = read_manifest(manifest, shard)
+    _check_digest(rows, "annotate", expect_digest)
+    # A broken knowledge base is not one sample's problem: it fails the job whatever on_error says.
+    kb = knowledge.load_knowledge(annotations_dir(annotations or None) / "knowledge")
+    log.info(f"knowledge base {kb.version} ({kb.content_hash})")
+    extract_status = {
+        str(r["sample"]): r
+        for r in tables.read_tsv(Path(extract_dir) / "status.tsv").to_dict("records")
+    }
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    status_rows = []
+    shard_tables: dict[str, list[pd.DataFrame]] = {name: [] for name in SHARD_TABLES}
+    for row in rows:
+        outputs = per_sample_outputs(annotated_dir, tables_dir, row.sample)
+        # A re-run must not leave an older run's outputs beside a sample that now fails.
+        for path in outputs.values():
+            path.unlink(missing_ok=True)
+        extracted = extract_status.get(row.sample, {"status": FAILED, "reason": "not extracted"})
+        base = {
+            "sample": row.sample,
+            "tumour_type": row.tumor_type,
+            "build": str(extracted.get("build", "")),
+            "build_source": str(extracted.get("build_source", "")),
+            "method": str(extracted.get("method", "")),
+            "n_records": str(extracted.get("n_records", "")),
+            "vcf": row.vcf_as_given or row.vcf,
+            "kb_version": str(kb.version),
+            "kb_hash": str(kb.content_hash),
+        }
+        if extracted["status"] != OK:
+            status_rows.append(
+                {**base, "status": FAILED, "stage": "extract", "reason": extracted["reason"]}
+            )
+            continue
+
+        def run(
+            row: sample_sheet.SampleRow = row,
+            outputs: dict[str, Path] = outputs,
+            build: str = base["build"],
+        ) -> Any:
+            for path in outputs.values():
+                path.parent.mkdir(parents=True, exist_ok=True)
+            return annotate.annotate_sample(
+                row.sample,
+                extracted_path(extract_dir, row.sample),
+                build=build or row.build or None,
+                tumour_sample=row.tumor_sample or None,
+                normal_sample=row.normal_sample or None,
+                tumour_type=row.tumor_type or None,
+                kb=kb,
+                out_vcf=outputs["vcf"],
+                out_alleles=outputs["alleles"],
+                out_tki=outputs["tki"],
+                out_verdicts=outputs["verdicts"],
+                out_structural=outputs["structural"],
+                include_filtered=include_filtered,
+            )
+
+        outcome = _attempt(run, row.sample, "annotate", log, on_error)
+        if outcome.status != OK:
+            for path in outputs.values():
+                path.unlink(missing_ok=True)
+            status_rows.append(
+                {**base, "status": FAILED, "stage": "annotate", "reason": outcome.reason}
+            )
+            continue
+        result = outcome.value
+        # Read the per-sample tables back as text, so the batch tables carry exactly their bytes.
+        per_sample = {
+            "alleles": tables.read_tsv(outputs["alleles"]),
+            "evidence": tables.read_tsv(outputs["tki"]),
+            "verdicts": tables.read_tsv(outputs["verdicts"]),
+            "structural": tables.read_tsv(outputs["structural"]),
+        }
+        for name, frame in per_sample.items():
+            shard_tables[name].append(frame)
+        status_rows.append(
+            {
+                **base,
+                "status": OK,
+                "stage": "annotate",
+                "reason": "",
+                "build": result.build,
+                "tumour_sample": result.tumour_sample or "",
+                "n_alleles": str(len(per_sample["alleles"])),
+            }
+        )
+        log.info(f"ok annotate {row.sample}: {len(per_sample['alleles'])} alleles")
+    for name in SHARD_TABLES:
+        columns = _columns_of(shard_tables[name], name)
+        tables.write_tsv(
+            tables.concat(shard_tables[name], columns), folder / f"{name}.tsv", columns
+        )
+    status = pd.DataFrame(status_rows, columns=STATUS_COLUMNS).fillna("")
+    tables.write_tsv(status, folder / "status.tsv", STATUS_COLUMNS)
+    return status
+
+
+def _columns_of(frames: Sequence[pd.DataFrame], name: str) -> list[str]:
+    """The columns of a shard table: those of annotate's per-sample tables."""
+    from . import annotate
+
+    known = {
+        "alleles": annotate.ALLELE_COLUMNS,
+        "evidence": annotate.TKI_COLUMNS,
+        "verdicts": annotate.VERDICT_COLUMNS,
+        "structural": annotate.STRUCTURAL_COLUMNS,
+    }[name]
+    extra = [c for f in frames for c in f.columns if c not in known]
+    return list(known) + list(dict.fromkeys(extra))
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage: summarize
+
+
+def summarize(
+    manifest: str,
+    shard_dirs: Sequence[str],
+    out_dir: str,
+) -> pd.DataFrame:
+    """Batch tables from every shard; every sample of the manifest gets a summary row."""
+    batch = {name: [] for name in ("status", *SHARD_TABLES)}
+    for folder in sorted(shard_dirs):
+        for name in batch:
+            batch[name].append(tables.read_tsv(Path(folder) / f"{name}.tsv"))
+    columns = {name: _columns_of(batch[name], name) for name in SHARD_TABLES}
+    merged = {name: tables.concat(batch[name], columns[name]) for name in SHARD_TABLES}
+    status = tables.concat(batch["status"], STATUS_COLUMNS)
+    expected = [r.sample for r in read_manifest(manifest)]
+    missing = sorted(set(expected) - set(status["sample"]))
+    if missing:
+        raise RuntimeError(
+            f"no status record for sample(s) {', '.join(missing)}: the shard outputs do not match "
+            "results/batch/samples.tsv; run snakemake again."
+        )
+    status = status[status["sample"].isin(expected)]
+    for name in SHARD_TABLES:
+        frame = merged[name]
+        merged[name] = frame[frame["sample"].isin(expected)].sort_values("sample", kind="stable")
+    summary = tables.build_summary(
+        status, merged["alleles"], merged["evidence"], merged["verdicts"], merged["structural"]
+    )
+    matrix = tables.drug_matrix(summary, merged["verdicts"])
+    out = Path(out_dir)
+    tables.write_tsv(summary, out / "summary.tsv", tables.SUMMARY_COLUMNS)
+    tables.write_tsv(matrix, out / "drug_matrix.tsv")
+    for name in SHARD_TABLES:
+        tables.write_tsv(merged[name], out / f"{name}.tsv", columns[name])
+    kb_versions = sorted(set(status["kb_version"]) - {""})
+    tables.atomic_write_bytes(
+        out / "erbb2_tki_mqc.tsv",
+        tables.multiqc_text(summary, ", ".join(kb_versions)).encode("utf-8"),
+    )
+    tables.write_excel(
+        {
+            "summary": summary,
+            "alleles": merged["alleles"],
+            "evidence": merged["evidence"],
+            "drug matrix": matrix,
+            "verdicts": merged["verdicts"],
+        },
+        out / "summary.xlsx",
+    )
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage: check
+
+
+def failures_text(summary: pd.DataFrame) -> str:
+    failed = summary[summary["status"] == FAILED]
+    if failed.empty:
+        return ""
+    lines = [f"{len(failed)} of {len(summary)} samples failed (see results/batch/summary.tsv):"]
+    lines += [f"  {r['sample']}: {r['reason']}" for r in failed.to_dict("records")]
+    return "\n".join(lines)
+
+
+def check(summary_path: str, out: str, log: JobLog) -> int:
+    """Exit status 0 and write `out` when every sample is ok; else 1, listing the failures."""
+    summary = tables.read_tsv(summary_path)
+    text = failures_text(summary)
+    if text:
+        log.failure(text)
+        return 1
+    message = f"all {len(summary)} samples ok\n"
+    log.info(message)
+    tables.atomic_write_bytes(out, message.encode("utf-8"))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line (what the rules call)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m erbb2_tki.pipeline", description="Jobs of the erbb2-tki workflow."
+    )
+    sub = parser.add_subparsers(dest="stage", required=True)
+
+    p = sub.add_parser("manifest", help="resolve the sample sheet and assign shards")
+    p.add_argument("--config-json", required=True, help="the workflow config as JSON")
+    p.add_argument("--out", required=True)
+    p.add_argument("--log")
+
+    for stage in ("extract", "annotate"):
+        p = sub.add_parser(stage, help=f"{stage} one shard of samples")
+        p.add_argument("--manifest", required=True)
+        p.add_argument("--shard", required=True, type=int)
+        p.add_argument("--out-dir", required=True)
+        p.add_argument("--expect-digest", default="")
+        p.add_argument("--on-error", choices=("continue", "stop"), default="continue")
+        p.add_argument("--log")
+        p.add_argument("--annotations", default="", help="annotations/ folder (default: bundled)")
+        if stage == "extract":
+            p.add_argument("--padding", type=int, default=5000)
+        if stage == "annotate":
+            p.add_argument("--extract-dir", required=True)
+            p.add_argument("--annotated-dir", default="results/annotated")
+            p.add_argument("--tables-dir", default="results/tables")
+            p.add_argument("--include-filtered", action="store_true")
+
+    p = sub.add_parser("summarize", help="batch tables from every shard")
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--log")
+    p.add_argument("shard_dirs", nargs="*")
+
+    p = sub.add_parser("check", help="exit non-zero listing failed samples")
+    p.add_argument("--summary", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--log")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "annotations", ""):
+        # The transcript model is found through paths.annotations_dir(), which reads this.
+        os.environ["ERBB2_TKI_ANNOTATIONS"] = str(Path(args.annotations).resolve())
+    with open_log(args.log) as log:
+        try:
+            if args.stage == "manifest":
+                write_manifest(json.loads(args.config_json), args.out)
+            elif args.stage == "extract":
+                extract_shard(
+                    args.manifest,
+                    args.shard,
+                    args.out_dir,
+                    padding=args.padding,
+                    expect_digest=args.expect_digest,
+                    on_error=args.on_error,
+                    log=log,
+                )
+            elif args.stage == "annotate":
+                annotate_shard(
+                    args.manifest,
+                    args.shard,
+                    args.extract_dir,
+                    args.out_dir,
+                    annotations=args.annotations,
+                    annotated_dir=args.annotated_dir,
+                    tables_dir=args.tables_dir,
+                    include_filtered=args.include_filtered,
+                    expect_digest=args.expect_digest,
+                    on_error=args.on_error,
+                    log=log,
+                )
+            elif args.stage == "summarize":
+                summarize(args.manifest, args.shard_dirs, args.out_dir)
+            elif args.stage == "check":
+                return check(args.summary, args.out, log)
+        except InputError as err:
+            log.failure(f"erbb2-tki {args.stage}: error: {err}")
+            return 2
+        except SystemExit as stop:
+            if isinstance(stop.code, str):
+                log.failure(stop.code)
+                return 1
+            raise
+        except Exception:
+            log.failure(traceback.format_exc())
+            return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - run by the workflow's rules
+    sys.exit(main())

@@ -1,0 +1,36 @@
+# Stage 2: name every allele, match the knowledge base, write per-sample outputs, one shard per job.
+# Depends on the shard's extraction and on every file in annotations/: a knowledge-base change
+# re-runs this stage and the summaries only.
+
+
+rule annotate_shard:
+    input:
+        manifest=ancient(MANIFEST),
+        extract_dir="results/extract/shard_{shard}",
+        annotations=annotation_files,
+    output:
+        shard_dir=directory("results/annotate/shard_{shard}"),
+    log:
+        "results/logs/annotate_shard/shard_{shard}.log",
+    benchmark:
+        "results/benchmarks/annotate_shard/shard_{shard}.tsv"
+    conda:
+        "../envs/erbb2_tki.yaml"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=60,
+    params:
+        digest=annotate_digest,
+        on_error=config["on_error"],
+        annotations=str(ANNOTATIONS),
+        include_filtered="--include-filtered" if config["include_filtered"] else "",
+        annotated_dir="results/annotated",
+        tables_dir="results/tables",
+    shell:
+        "python -m erbb2_tki.pipeline annotate --manifest {input.manifest:q}"
+        " --shard {wildcards.shard} --extract-dir {input.extract_dir:q}"
+        " --out-dir {output.shard_dir:q} --annotations {params.annotations:q}"
+        " --annotated-dir {params.annotated_dir:q} --tables-dir {params.tables_dir:q}"
+        " {params.include_filtered} --expect-digest {params.digest}"
+        " --on-error {params.on_error} --log {log:q}"

@@ -1,0 +1,113 @@
+# Configuration, sample sheet and shards; named input functions for the other rules.
+# Everything that is more than a lookup lives in the erbb2_tki package (samples, shards, pipeline).
+import json
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from erbb2_tki import pipeline
+from erbb2_tki import samples as sample_sheet
+from erbb2_tki import shards as sharding
+from erbb2_tki.errors import InputError
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+try:
+    SAMPLES = sample_sheet.load_samples(config)
+except InputError as err:
+    raise WorkflowError(f"erbb2-tki: sample sheet error: {err}") from None
+
+SAMPLE_BY_NAME = {row.sample: row for row in SAMPLES}
+SHARDS = sharding.assign(
+    [row.sample for row in SAMPLES], config["shard_size"], config["n_shards"]
+)
+ANNOTATIONS = Path(config["annotations"] or Path(workflow.basedir) / "annotations")
+MANIFEST = "results/batch/samples.tsv"
+
+
+wildcard_constraints:
+    shard=r"\d+",
+    sample=sample_sheet.SAMPLE_WILDCARD,
+
+
+def shard_rows(wildcards):
+    """The sample rows of one shard (an unknown shard has none)."""
+    return [SAMPLE_BY_NAME[name] for name in SHARDS.get(int(wildcards.shard), [])]
+
+
+def shard_vcfs(wildcards):
+    """The VCFs (and their indexes) of one shard that exist: a missing VCF fails its sample in
+    the job, with a message, instead of stopping the whole batch before it starts."""
+    files = []
+    for row in shard_rows(wildcards):
+        for path in (row.vcf, f"{row.vcf}.tbi", f"{row.vcf}.csi"):
+            if Path(path).is_file():
+                files.append(path)
+    return files
+
+
+def extract_digest(wildcards):
+    return pipeline.shard_digest(shard_rows(wildcards), "extract")
+
+
+def annotate_digest(wildcards):
+    return pipeline.shard_digest(shard_rows(wildcards), "annotate")
+
+
+def _files_under(folder):
+    return sorted(
+        str(path)
+        for path in Path(folder).rglob("*")
+        if path.is_file()
+        and not any(
+            part.startswith(".") or part == "__pycache__" for part in path.parts
+        )
+    )
+
+
+def annotation_files(wildcards):
+    """Every file of the knowledge base and transcript model: a change to one re-runs annotation."""
+    return _files_under(ANNOTATIONS)
+
+
+def transcript_files(wildcards):
+    """The transcript model, which sets the extracted region (span + padding). The knowledge
+    base is not an input of extraction, so a knowledge-base change never re-extracts."""
+    return _files_under(ANNOTATIONS / "transcripts")
+
+
+def manifest_config(wildcards):
+    """The config keys that decide the sample list and its shards, as JSON for the manifest job."""
+    keys = ("samples", "input_dir", "build", "tumour_type", "shard_size", "n_shards")
+    return json.dumps({key: config[key] for key in keys}, sort_keys=True)
+
+
+def manifest_digest(wildcards):
+    """Fingerprint of every row and its shard: the manifest is rewritten when it changes."""
+    shard_of = {name: k for k, names in SHARDS.items() for name in names}
+    return sample_sheet.digest(
+        {**row.as_dict(), "shard": shard_of[row.sample]} for row in SAMPLES
+    )
+
+
+def sheet_file(wildcards):
+    return [] if config["input_dir"] else [config["samples"]]
+
+
+def extract_dirs(wildcards):
+    return [f"results/extract/shard_{k}" for k in SHARDS]
+
+
+def annotate_dirs(wildcards):
+    return [f"results/annotate/shard_{k}" for k in SHARDS]
+
+
+def batch_outputs(wildcards):
+    return [
+        "results/batch/summary.tsv",
+        "results/batch/drug_matrix.tsv",
+        "results/batch/summary.xlsx",
+        "results/batch/erbb2_tki_mqc.tsv",
+        "results/batch/check.txt",
+    ]
