@@ -134,8 +134,6 @@ def _position_terms(t: Transcript, build: str, positions: list[int], insertion: 
                 terms.add("splice_acceptor_variant")
             else:
                 terms.add("intron_variant")
-        elif intronic:
-            terms.add("intron_variant")
     else:
         core = False
         for loc in intronic:
@@ -367,19 +365,33 @@ def name_allele(
     hgvsg = f"{t.chrom_accession(build)}:g.{gdesc}"
 
     terms = _position_terms(t, build, every, insertion) | _position_terms(t, build, core, insertion)
-    locs = [t.locate(build, p) for p in core]
-    exonic = [loc for loc in locs if loc.region == "exon"]
+    # The protein effect needs a placement wholly inside one exon: the HGVS one, else the
+    # left-aligned one (an indel at an exon edge can often be placed on either side of it).
+    placements = [(core, halt)]
+    if vtype in ("insertion", "duplication", "deletion"):
+        left_core = (
+            [left.pos - 1, left.pos]
+            if insertion
+            else list(range(left.pos, left.pos + len(left.ref)))
+        )
+        placements.append((left_core, left.alt))
     pc: ProteinChange | None = None
-    same_exon = len({loc.exon for loc in exonic}) == 1
-    if exonic and len(exonic) == len(locs) and same_exon:
-        if insertion:
-            tx_start, tx_end = locs[1].tx, locs[0].tx
-        else:
-            tx_start, tx_end = locs[0].tx, locs[-1].tx
-        pc, coding_terms = coding_effect(t, tx_start, tx_end, halt)
-        terms |= coding_terms
-    elif exonic:
-        flags.append("spans_exon_boundary")
+    for positions, inserted in placements:
+        locs = [t.locate(build, p) for p in positions]
+        if all(loc.region == "exon" for loc in locs) and len({loc.exon for loc in locs}) == 1:
+            if insertion:
+                if locs[1].tx != locs[0].tx + 1:
+                    continue
+                tx_start, tx_end = locs[1].tx, locs[0].tx
+            else:
+                tx_start, tx_end = locs[0].tx, locs[-1].tx
+            pc, coding_terms = coding_effect(t, tx_start, tx_end, inserted)
+            terms |= coding_terms
+            break
+    else:
+        exonic = [loc for loc in (t.locate(build, p) for p in core) if loc.region == "exon"]
+        if exonic:
+            flags.append("spans_exon_boundary")
         for loc in exonic:
             if t.cds_start <= loc.tx <= t.cds_end:
                 terms.add("coding_sequence_variant")
@@ -387,7 +399,10 @@ def name_allele(
                 terms.add("5_prime_UTR_variant" if loc.tx < t.cds_start else "3_prime_UTR_variant")
 
     hgvsp, hgvsp_short = hgvsp_names(pc)
-    exon, intron = _numbering(t, build, core)
+    numbered = list(range(dup[0], dup[1] + 1)) if dup else core
+    if pc is not None and insertion and not dup:
+        numbered = [p for p in core if t.locate(build, p).region == "exon"] or core
+    exon, intron = _numbering(t, build, numbered)
     domain = ""
     if pc is not None and pc.kind != "unknown":
         domain = t.domain_at(pc.start)
@@ -442,7 +457,7 @@ def name_haplotype(
         raise ValueError("name_haplotype needs at least one edit")
     if len(edits) == 1:
         return name_allele(build, chrom, *edits[0], transcript=t)
-    singles = [name_allele(build, chrom, p, r, a, transcript=t) for p, r, a in edits]
+    singles = [name_allele(build, chrom, p, r, a, transcript=t) for p, r, a in sorted(edits)]
     flags = [f for s in singles for f in s.flags]
     first = min(edits, key=lambda e: e[0])
     trimmed = sorted(trim(p, r.upper(), a.upper()) for p, r, a in edits)
