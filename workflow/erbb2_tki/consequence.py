@@ -46,7 +46,13 @@ import re
 from collections.abc import Sequence
 
 from .model import AlleleName, ProteinChange
-from .protein import describe_protein_change, hgvsp_names, make_protein_change, translate
+from .protein import (
+    CODON_TABLE,
+    describe_protein_change,
+    hgvsp_names,
+    make_protein_change,
+    translate,
+)
 from .transcript import FLANK, Transcript, check_build, load_transcript
 from .variants import (
     duplicated_span,
@@ -96,6 +102,17 @@ def _check_allele(ref: str, alt: str) -> None:
             f"ALT {alt!r} cannot be named: only sequence alleles (A/C/G/T/N) are; "
             "'.', '*', symbolic (<DEL>) and breakend ALTs are not"
         )
+
+
+def _translate_to_stop(seq: str) -> str:
+    """Translate codon by codon up to and including the first stop (or the end)."""
+    out = []
+    for i in range(0, len(seq) - 2, 3):
+        aa = CODON_TABLE.get(seq[i : i + 3], "X")
+        out.append(aa)
+        if aa == "*":
+            break
+    return "".join(out)
 
 
 @functools.cache
@@ -194,8 +211,17 @@ def coding_effect(
         terms.add("3_prime_UTR_variant")
     alt_mrna = t.mrna[: tx_start - 1] + alt + t.mrna[tx_end:]
     ref_rt = _ref_readthrough(t.mrna, cds_start)
-    alt_rt = translate(alt_mrna[cds_start - 1 :])
     frameshift = (len(alt) - ref_len) % 3 != 0
+    # Translate only what can differ: codons before the edit are the reference's; after an
+    # in-frame edit the reference frame resumes; after a frameshift read on to the new stop.
+    first = (tx_start - cds_start) // 3
+    offset = cds_start - 1 + 3 * first
+    if frameshift:
+        alt_rt = ref_rt[:first] + _translate_to_stop(alt_mrna[offset:])
+    else:
+        last = (max(tx_end, tx_start) - cds_start) // 3 + 1
+        middle = alt_mrna[offset : cds_start - 1 + 3 * last + len(alt) - ref_len]
+        alt_rt = ref_rt[:first] + translate(middle) + ref_rt[last:]
     hint = (max(tx_start, cds_start) - cds_start) // 3 + 1
     pc = describe_protein_change(
         ref_rt,
@@ -280,8 +306,24 @@ def name_allele(
     alt: str,
     transcript: Transcript | None = None,
 ) -> AlleleName:
-    """Name one (already split) ALT allele of a VCF record on NM_004448.4 / NP_004439.2."""
-    t = transcript or load_transcript()
+    """Name one (already split) ALT allele of a VCF record on NM_004448.4 / NP_004439.2.
+
+    Names for the default transcript are cached (the same hotspot recurs across a batch).
+    """
+    if transcript is None:
+        return _name_default(build, chrom, pos, ref, alt)
+    return _name_allele(build, chrom, pos, ref, alt, transcript)
+
+
+@functools.lru_cache(maxsize=65536)
+def _name_default(build: str, chrom: str, pos: int, ref: str, alt: str) -> AlleleName:
+    return _name_allele(build, chrom, pos, ref, alt, load_transcript())
+
+
+def _name_allele(
+    build: str, chrom: str, pos: int, ref: str, alt: str, transcript: Transcript
+) -> AlleleName:
+    t = transcript
     check_build(build)
     ref, alt = ref.upper(), alt.upper()
     _check_allele(ref, alt)
