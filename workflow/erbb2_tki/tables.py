@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
+import secrets
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -35,6 +35,7 @@ SUMMARY_COLUMNS = [
     "verdict_conflicting",
     "structural_events",
     "alleles_not_used",
+    "note",
     "kb_version",
     "vcf",
 ]
@@ -57,16 +58,19 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, then rename it into place.
 
     A reader (or a re-run after a kill) sees the old file or the new one, never half of one.
+    The temporary file is created with mode 0666 minus the umask (not mkstemp's 0600), so the
+    result is as readable as any other output of the run.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
+        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
 
 
@@ -187,6 +191,7 @@ def summary_row(
         "verdict_conflicting": verdict("conflicting"),
         "structural_events": _join(events),
         "alleles_not_used": _join(not_used),
+        "note": str(status.get("note", "")),
         "kb_version": str(status.get("kb_version", "")),
         "vcf": str(status.get("vcf", "")),
     }

@@ -1,0 +1,181 @@
+"""The workflow's jobs run directly (no Snakemake): manifest, extract, annotate, summarize, check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from erbb2_tki import pipeline, shards, tables
+
+HEADER = (
+    "##fileformat=VCFv4.2\n"
+    "##contig=<ID=chr17,length=83257441>\n"
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n'
+    '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT\n"
+)
+L755S = "chr17\t39723967\t.\tT\tC\t50\tPASS\t.\tGT:AD:DP\t0/1:60,40:100\n"
+
+
+@pytest.fixture
+def batch(tmp_path: Path) -> dict[str, Path]:
+    vcfs = tmp_path / "vcfs"
+    vcfs.mkdir()
+    (vcfs / "good.vcf").write_text(HEADER + L755S)
+    (vcfs / "none.vcf").write_text(HEADER)
+    (vcfs / "text.vcf").write_text("not a vcf at all\n")
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text(
+        "sample\tvcf\ttumor_type\n"
+        "GOOD\tvcfs/good.vcf\tBRCA\n"
+        "NONE\tvcfs/none.vcf\t\n"
+        "TEXT\tvcfs/text.vcf\t\n"
+        "GONE\tvcfs/gone.vcf\t\n"
+    )
+    config = {
+        "samples": str(sheet),
+        "input_dir": "",
+        "build": "",
+        "tumour_type": "",
+        "shard_size": 50,
+        "n_shards": 0,
+    }
+    manifest = tmp_path / "results" / "batch" / "samples.tsv"
+    pipeline.write_manifest(config, str(manifest))
+    return {"root": tmp_path, "manifest": manifest, "sheet": sheet}
+
+
+def test_manifest_lists_samples_in_sheet_order_with_shards(batch: dict[str, Path]) -> None:
+    frame = tables.read_tsv(batch["manifest"])
+    assert list(frame.columns) == pipeline.MANIFEST_COLUMNS
+    assert list(frame["sample"]) == ["GOOD", "NONE", "TEXT", "GONE"]
+    assert set(frame["shard"]) == {"0"}  # 4 samples, shard_size 50: one shard
+    assert frame.loc[0, "vcf"] == str(batch["root"] / "vcfs" / "good.vcf")
+    assert frame.loc[0, "tumor_type"] == "BRCA"
+    rows = pipeline.read_manifest(batch["manifest"], shard=0)
+    assert [r.sample for r in rows] == ["GOOD", "NONE", "TEXT", "GONE"]
+    assert pipeline.read_manifest(batch["manifest"], shard=1) == []
+
+
+def test_manifest_shards_follow_the_hash(tmp_path: Path) -> None:
+    sheet = tmp_path / "s.tsv"
+    names = [f"S{i}" for i in range(9)]
+    sheet.write_text("sample\tvcf\n" + "".join(f"{n}\t{n}.vcf\n" for n in names))
+    config = {"samples": str(sheet), "input_dir": "", "shard_size": 2, "n_shards": 0}
+    frame = pipeline.manifest_frame(config)
+    assert [int(s) for s in frame["shard"]] == [shards.shard_of(n, 8) for n in names]
+
+
+def extract(batch: dict[str, Path], on_error: str = "continue"):
+    out = batch["root"] / "results" / "extract" / "shard_0"
+    return out, pipeline.extract_shard(str(batch["manifest"]), 0, str(out), on_error=on_error)
+
+
+def test_extract_isolates_failures(batch: dict[str, Path]) -> None:
+    out, status = extract(batch)
+    by_sample = status.set_index("sample")
+    assert list(by_sample["status"]) == ["ok", "ok", "failed", "failed"]
+    assert by_sample.loc["GOOD", "n_records"] == "1"
+    assert by_sample.loc["GOOD", "build"] == "GRCh38"
+    assert by_sample.loc["NONE", "n_records"] == "0"
+    text_reason = by_sample.loc["TEXT", "reason"]
+    assert "sample TEXT" in text_reason and "text.vcf" in text_reason and "Fix:" in text_reason
+    gone_reason = by_sample.loc["GONE", "reason"]
+    assert "does not exist" in gone_reason
+    assert "samples.tsv line 5" in gone_reason  # the fix names the sheet line
+    assert pipeline.extracted_path(out, "GOOD").is_file()
+    assert not pipeline.extracted_path(out, "TEXT").exists()
+    assert not pipeline.extracted_path(out, "GONE").exists()
+    assert tables.read_tsv(out / "status.tsv").equals(status)
+
+
+def test_extract_stop_fails_at_the_first_bad_sample(batch: dict[str, Path]) -> None:
+    with pytest.raises(SystemExit, match=r"on_error: stop.*TEXT"):
+        extract(batch, on_error="stop")
+
+
+def test_digest_mismatch_is_refused(batch: dict[str, Path]) -> None:
+    with pytest.raises(RuntimeError, match="does not match the sample sheet"):
+        pipeline.extract_shard(
+            str(batch["manifest"]), 0, str(batch["root"] / "x"), expect_digest="0" * 16
+        )
+
+
+def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -> None:
+    extract_dir, _ = extract(batch)
+    root = batch["root"] / "results"
+    annotated, tables_dir = root / "annotated", root / "tables"
+    tables_dir.mkdir(parents=True)
+    stale = tables_dir / "TEXT.alleles.tsv"  # from an earlier run in which TEXT was fine
+    stale.write_text("sample\nTEXT\n")
+    shard_dir = root / "annotate" / "shard_0"
+    status = pipeline.annotate_shard(
+        str(batch["manifest"]),
+        0,
+        str(extract_dir),
+        str(shard_dir),
+        annotated_dir=str(annotated),
+        tables_dir=str(tables_dir),
+    )
+    by_sample = status.set_index("sample")
+    assert list(by_sample["status"]) == ["ok", "ok", "failed", "failed"]
+    assert list(by_sample["stage"]) == ["annotate", "annotate", "extract", "extract"]
+    assert by_sample.loc["GOOD", "n_alleles"] == "1"
+    assert by_sample.loc["NONE", "n_alleles"] == "0"
+    assert by_sample.loc["GOOD", "kb_version"]
+    for suffix in pipeline.PER_SAMPLE_SUFFIXES.values():
+        assert (annotated if "vcf" in suffix else tables_dir).joinpath(f"GOOD{suffix}").is_file()
+    assert not stale.exists()
+    assert not list(annotated.glob("TEXT*"))
+    alleles = tables.read_tsv(shard_dir / "alleles.tsv")
+    assert list(alleles["hgvsp_short"]) == ["p.L755S"]
+    verdicts = tables.read_tsv(shard_dir / "verdicts.tsv")
+    assert set(verdicts["sample"]) == {"GOOD", "NONE"}
+
+    summary = pipeline.summarize(str(batch["manifest"]), [str(shard_dir)], str(root / "batch"))
+    assert list(summary["sample"]) == ["GONE", "GOOD", "NONE", "TEXT"]
+    assert summary.set_index("sample").loc["GOOD", "alleles"] == "p.L755S"
+    for name in ("summary.tsv", "drug_matrix.tsv", "summary.xlsx", "erbb2_tki_mqc.tsv"):
+        assert (root / "batch" / name).is_file()
+
+    log = pipeline.JobLog(None)
+    check_file = root / "batch" / "check.txt"
+    assert pipeline.check(str(root / "batch" / "summary.tsv"), str(check_file), log) == 1
+    assert not check_file.exists()
+    text = pipeline.failures_text(summary)
+    assert text.startswith("2 of 4 samples failed")
+    assert "  GONE: " in text and "  TEXT: " in text
+
+
+def test_check_passes_when_all_ok(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.tsv"
+    summary.write_text("sample\tstatus\treason\nA\tok\t\n")
+    out = tmp_path / "check.txt"
+    assert pipeline.check(str(summary), str(out), pipeline.JobLog(None)) == 0
+    assert out.read_text() == "all 1 samples ok\n"
+
+
+def test_cli_reports_failures_on_stderr_and_in_the_log(
+    batch: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = batch["root"] / "extract.log"
+    code = pipeline.main(
+        [
+            "extract",
+            "--manifest",
+            str(batch["manifest"]),
+            "--shard",
+            "0",
+            "--out-dir",
+            str(batch["root"] / "ex"),
+            "--log",
+            str(log),
+            "--on-error",
+            "stop",
+        ]
+    )
+    assert code == 1
+    assert "TEXT" in capsys.readouterr().err
+    assert "on_error: stop" in log.read_text()

@@ -1,0 +1,226 @@
+"""Batch tables from synthetic per-sample tables: summary, drug matrix, MultiQC, Excel."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from erbb2_tki import tables
+
+
+def frame(rows: list[dict[str, str]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns).fillna("")
+
+
+STATUS = frame(
+    [
+        {
+            "sample": "P2",
+            "status": "ok",
+            "build": "GRCh38",
+            "tumour_type": "BRCA",
+            "tumour_sample": "TUMOR",
+            "kb_version": "1.0.0",
+            "vcf": "p2.vcf.gz",
+        },
+        {
+            "sample": "P1",
+            "status": "ok",
+            "build": "GRCh37",
+            "tumour_type": "LUAD",
+            "tumour_sample": "P1",
+            "kb_version": "1.0.0",
+            "vcf": "p1.vcf",
+        },
+        {
+            "sample": "P3",
+            "status": "failed",
+            "reason": "sample P3, file p3.vcf: empty Fix: x",
+            "kb_version": "1.0.0",
+            "vcf": "p3.vcf",
+        },
+    ],
+    ["sample", "status", "reason", "build", "tumour_type", "tumour_sample", "kb_version", "vcf"],
+)
+ALLELES = frame(
+    [
+        {
+            "sample": "P2",
+            "hgvsp_short": "p.L869R",
+            "oncogenicity": "oncogenic",
+            "used_for_verdict": "yes",
+        },
+        {
+            "sample": "P2",
+            "hgvsp_short": "p.T798I",
+            "oncogenicity": "likely_oncogenic",
+            "used_for_verdict": "yes",
+        },
+        {
+            "sample": "P2",
+            "hgvsp_short": "",
+            "hgvsc": "NM_004448.4:c.2308-5C>T",
+            "oncogenicity": "",
+            "used_for_verdict": "no:filtered",
+        },
+        {
+            "sample": "P1",
+            "hgvsp_short": "p.Y772_A775dup",
+            "oncogenicity": "oncogenic",
+            "used_for_verdict": "yes",
+        },
+    ],
+    ["sample", "hgvsp_short", "hgvsc", "oncogenicity", "used_for_verdict"],
+)
+EVIDENCE = frame(
+    [
+        {"sample": "P2", "drug": "neratinib", "response": "sensitive"},
+        {"sample": "P2", "drug": "neratinib", "response": "resistant"},
+        {"sample": "P2", "drug": "afatinib", "response": "sensitive"},
+        {"sample": "P1", "drug": "poziotinib", "response": "sensitive"},
+    ],
+    ["sample", "drug", "response"],
+)
+VERDICTS = frame(
+    [
+        {"sample": "P2", "drug": "neratinib", "verdict": "resistant"},
+        {"sample": "P2", "drug": "afatinib", "verdict": "sensitive"},
+        {"sample": "P2", "drug": "lapatinib", "verdict": "conflicting"},
+        {"sample": "P1", "drug": "poziotinib", "verdict": "sensitive"},
+    ],
+    ["sample", "drug", "verdict"],
+)
+STRUCTURAL = frame(
+    [{"sample": "P1", "event": "possible_amplification", "svtype": "DUP"}],
+    ["sample", "event", "svtype"],
+)
+
+
+@pytest.fixture
+def summary() -> pd.DataFrame:
+    return tables.build_summary(STATUS, ALLELES, EVIDENCE, VERDICTS, STRUCTURAL)
+
+
+def test_summary_has_every_sample_sorted_with_its_answers(summary: pd.DataFrame) -> None:
+    assert list(summary.columns) == tables.SUMMARY_COLUMNS
+    assert list(summary["sample"]) == ["P1", "P2", "P3"]
+    p2 = summary.set_index("sample").loc["P2"]
+    assert p2["alleles"] == "p.L869R;p.T798I"
+    assert p2["oncogenic_alleles"] == "p.L869R;p.T798I"
+    assert p2["n_alleles"] == "3"
+    assert p2["alleles_not_used"] == "NM_004448.4:c.2308-5C>T (filtered)"
+    assert p2["drugs_sensitive_evidence"] == "afatinib;neratinib"
+    assert p2["drugs_resistant_evidence"] == "neratinib"
+    assert (p2["verdict_sensitive"], p2["verdict_resistant"], p2["verdict_conflicting"]) == (
+        "afatinib",
+        "neratinib",
+        "lapatinib",
+    )
+    p1 = summary.set_index("sample").loc["P1"]
+    assert p1["structural_events"] == "possible_amplification"
+    p3 = summary.set_index("sample").loc["P3"]
+    assert (p3["status"], p3["n_alleles"], p3["alleles"]) == ("failed", "", "")
+    assert p3["reason"].startswith("sample P3, file p3.vcf")
+
+
+def test_sample_without_calls_is_ok_with_zero_alleles() -> None:
+    status = frame([{"sample": "Q", "status": "ok"}], ["sample", "status"])
+    empty = pd.DataFrame()
+    summary = tables.build_summary(status, empty, empty, empty, empty)
+    row = summary.iloc[0]
+    assert (row["status"], row["n_alleles"], row["alleles"], row["verdict_sensitive"]) == (
+        "ok",
+        "0",
+        "",
+        "",
+    )
+
+
+def test_drug_matrix(summary: pd.DataFrame) -> None:
+    matrix = tables.drug_matrix(summary, VERDICTS)
+    assert list(matrix.columns) == ["sample", "afatinib", "lapatinib", "neratinib", "poziotinib"]
+    by_sample = matrix.set_index("sample")
+    assert by_sample.loc["P2", "neratinib"] == "resistant"
+    assert by_sample.loc["P1", "neratinib"] == "no_evidence"
+    assert set(by_sample.loc["P3"]) == {"failed"}
+
+
+def test_multiqc_header_is_yaml_and_rows_are_samples(summary: pd.DataFrame) -> None:
+    text = tables.multiqc_text(summary, "1.0.0")
+    header = "\n".join(line[2:] for line in text.splitlines() if line.startswith("# "))
+    config = yaml.safe_load(header)
+    assert config["id"] == "erbb2_tki"
+    assert config["section_name"] == "ERBB2 TKI"
+    assert config["plot_type"] == "table"
+    assert "1.0.0" in config["description"]
+    assert set(config["headers"]) == set(tables.MQC_COLUMNS)
+    body = pd.read_csv(io.StringIO(text), sep="\t", comment="#", dtype=str, keep_default_na=False)
+    assert list(body["Sample"]) == ["P1", "P2", "P3"]
+    assert body.set_index("Sample").loc["P3", "status"] == "failed"
+    assert body.set_index("Sample").loc["P1", "verdict_conflicting"] == "-"
+
+
+def test_excel_sheets_frozen_filtered_and_sized(tmp_path: Path, summary: pd.DataFrame) -> None:
+    path = tmp_path / "summary.xlsx"
+    matrix = tables.drug_matrix(summary, VERDICTS)
+    tables.write_excel(
+        {"summary": summary, "alleles": ALLELES, "drug matrix": matrix, "verdicts": VERDICTS},
+        path,
+    )
+    book = load_workbook(path)
+    assert book.sheetnames == ["summary", "alleles", "drug matrix", "verdicts"]
+    sheet = book["summary"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:S{len(summary) + 1}"
+    assert [c.value for c in sheet[1]][:3] == ["sample", "status", "reason"]
+    assert sheet["A2"].value == "P1"
+    assert sheet["G3"].value == 3  # n_alleles of P2, stored as a number
+    widths = {k: v.width for k, v in sheet.column_dimensions.items()}
+    assert widths["A"] == 8  # 'sample' + 2, at least 8
+    assert widths["C"] == len("sample P3, file p3.vcf: empty Fix: x") + 2
+    assert max(widths.values()) <= tables.MAX_COLUMN_WIDTH
+    assert book["drug matrix"]["B1"].value == "afatinib"
+
+
+def test_excel_is_byte_identical_across_writes(tmp_path: Path, summary: pd.DataFrame) -> None:
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    tables.write_excel({"summary": summary}, first)
+    tables.write_excel({"summary": summary}, second)
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:
+        core = archive.read("docProps/core.xml").decode()
+        assert tables.FIXED_DOC_TIME in core
+        assert {i.date_time for i in archive.infolist()} == {tables.FIXED_ZIP_TIME}
+
+
+def test_tsv_round_trip_keeps_text_exactly(tmp_path: Path) -> None:
+    original = frame(
+        [{"a": "0.300", "b": "", "c": "NA"}, {"a": "1e5", "b": "x y", "c": "0/1"}],
+        ["a", "b", "c"],
+    )
+    path = tmp_path / "t.tsv"
+    tables.write_tsv(original, path)
+    assert path.read_text() == "a\tb\tc\n0.300\t\tNA\n1e5\tx y\t0/1\n"
+    pd.testing.assert_frame_equal(tables.read_tsv(path), original)
+
+
+def test_atomic_write_leaves_old_file_and_no_temp_on_failure(tmp_path: Path) -> None:
+    path = tmp_path / "out.tsv"
+    path.write_text("old\n")
+
+    with pytest.raises(TypeError):
+        tables.atomic_write_bytes(path, 12345)  # type: ignore[arg-type]
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.tsv"]
+
+
+def test_concat_of_nothing_has_the_columns() -> None:
+    empty = tables.concat([], ["sample", "drug"])
+    assert list(empty.columns) == ["sample", "drug"]
+    assert len(empty) == 0
