@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from . import __version__, vcf_io
 from .errors import InputError
@@ -142,53 +145,87 @@ def _split_header(chunks: Iterator[bytes], where: str) -> tuple[bytes, bytes, in
     )
 
 
+def _chr17_line_starts(buf: bytes, upto: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(starts, ends) of the lines in buf[:upto] that begin with chr17\t or 17\t, and the count
+    of newlines in buf[:upto].
+
+    buf[0] is the newline that ends the previous line, buf[upto] a newline. One vectorised pass
+    finds every line start and tests its first bytes: both spellings in one scan, no Python loop
+    over lines.
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8, count=upto + 1)
+    newlines = np.flatnonzero(arr == 10)
+    begin = newlines[:-1] + 1
+    stop = newlines[1:]
+    padded = np.frombuffer(buf[: upto + 1] + b"\0" * 8, dtype=np.uint8)
+
+    def at(k: int) -> np.ndarray:
+        return padded[begin + k]
+
+    plain = (at(0) == 49) & (at(1) == 55) & (at(2) == 9)  # "17\t"
+    prefixed = (
+        (at(0) == 99)
+        & (at(1) == 104)
+        & (at(2) == 114)
+        & (at(3) == 49)
+        & (at(4) == 55)
+        & (at(5) == 9)
+    )  # "chr17\t"
+    hit = plain | prefixed
+    return begin[hit], stop[hit], len(newlines) - 1
+
+
 def _stream_text(
     chunks: Iterator[bytes], start: int, end: int, where: str
 ) -> tuple[bytes, list[bytes], set[bytes]]:
     """(header, region records, chr17 spellings seen) by scanning every line as bytes.
 
-    Only lines that begin with chr17/17 are split; everything else is passed over by a C-speed
-    substring search, so the cost is close to that of decompression.
+    Only chr17/17 lines are looked at (a vectorised test of each line's first bytes), and of
+    those only the ones whose POS could matter are split, so the cost stays close to that of
+    reading (and decompressing) the file. Memory is bounded by the chunk size.
     """
     header, rest, line_no = _split_header(chunks, where)
-    found: list[tuple[int, bytes]] = []
+    records: list[bytes] = []
     seen: set[bytes] = set()
-    needles = [(name, b"\n" + name + b"\t") for name in (n.encode() for n in CHR17_NAMES)]
-    offset = 0  # offset of buf[0] in the text after the header: orders records of both names
 
-    def scan(buf: bytes, upto: int) -> None:
-        for name, needle in needles:
-            at = buf.find(needle, 0, upto)
-            while at >= 0:
-                stop = buf.find(b"\n", at + 1, upto + 1)
-                if stop < 0:
-                    stop = upto
-                line = buf[at + 1 : stop]
-                try:
-                    pos, ref_end = _record_span(line, where, None)
-                except InputError as err:
-                    err.record = f"line {line_no + buf.count(NEWLINE, 0, at + 1)}"
-                    raise
-                seen.add(name)
-                if pos <= end and ref_end >= start:
-                    found.append((offset + at, line.rstrip(b"\r")))
-                at = buf.find(needle, stop, upto)
+    def scan(buf: bytes, upto: int) -> int:
+        """Region records of buf[:upto]; returns the number of newlines before upto."""
+        starts, stops, newlines = _chr17_line_starts(buf, upto)
+        for begin, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+            line = buf[begin:stop]
+            tab1 = line.find(b"\t")
+            tab2 = line.find(b"\t", tab1 + 1)
+            try:
+                pos = int(line[tab1 + 1 : tab2])
+            except ValueError:
+                pos = None
+            if pos is not None and (
+                pos > end or (pos < start and b"END=" not in line and len(line) <= start - pos)
+            ):
+                seen.add(line[:tab1])
+                continue  # cannot overlap the region: its REF is shorter than the gap
+            try:
+                pos, ref_end = _record_span(line, where, None)
+            except InputError as err:
+                err.record = f"line {line_no + buf.count(NEWLINE, 0, begin)}"
+                raise
+            seen.add(line[:tab1])
+            if pos <= end and ref_end >= start:
+                records.append(line.rstrip(b"\r"))
+        return newlines
 
-    carry = b"\n" + rest  # a leading newline lets every line be found as b"\n<chrom>\t"
+    carry = b"\n" + rest  # a leading newline: every line starts right after a newline
     for chunk in chunks:
         buf = carry + chunk
         last = buf.rfind(b"\n")
         if last <= 0:
             carry = buf
             continue
-        scan(buf, last)
-        line_no += buf.count(b"\n", 0, last)
-        offset += last
+        line_no += scan(buf, last)
         carry = buf[last:]
     if len(carry) > 1:
         scan(carry + b"\n", len(carry))
-    found.sort()  # file order, whichever spelling's search found a record first
-    return header, [line for _, line in found], seen
+    return header, records, seen
 
 
 def _iter_bcf_region(path: Path, start: int, end: int) -> tuple[bytes, list[bytes], set[bytes]]:
@@ -328,9 +365,10 @@ class _BgzfFile:
             offset += len(buf) - 64
         return None
 
-    def blocks(self, offset: int) -> Iterator[bytes]:
-        """Decompressed blocks from `offset` on (checked CRCs)."""
-        yield from vcf_io.iter_bgzf(self.path, chunk=1 << 18, start=offset)
+    def blocks(self, offset: int, chunk: int = 1 << 18) -> Iterator[bytes]:
+        """Decompressed blocks from `offset` on (checked CRCs), about `chunk` bytes read at once."""
+        self.reads += 1
+        yield from vcf_io.iter_bgzf(self.path, chunk=chunk, start=offset)
 
 
 def _first_line_key(
@@ -343,7 +381,7 @@ def _first_line_key(
     """
     buf = b""
     skipped = False
-    for data in bgzf.blocks(offset):
+    for data in bgzf.blocks(offset, chunk=_MAX_BLOCK + 64):
         buf += data
         if not skipped:
             if offset == 0:
@@ -415,16 +453,56 @@ def _bisect_text(
         bgzf.close()
 
 
+_POS_RE = re.compile(rb"\n[^\t\n]*\t([^\t\n]*)")
+
+
 def _scan_sorted(
     bgzf: _BgzfFile, offset: int, ranks: dict[bytes, int], chrom: bytes, start: int, end: int
 ) -> list[bytes]:
-    """Forward pass from a block: region records, checking that every line is in order."""
+    """Forward pass from a block: region records, checking that every line is in order.
+
+    The stretch of chr17 before the region is read in bulk: one C-speed pass checks that every
+    line is chr17 and that positions never decrease, and only lines that could reach the region
+    (an END= key, or a line long enough for its REF to) are parsed. Everything else goes through
+    the line-by-line path, which checks each record's contig and position order.
+    """
     rank17 = ranks[chrom]
+    needle = b"\n" + chrom + b"\t"
     where = str(bgzf.path)
     records: list[bytes] = []
     last = (-1, -1)
     carry = b""
     first = offset != 0
+
+    def bulk(body: bytes) -> bool:
+        """Handle a run of whole lines that all lie on chr17 before the region; False if not."""
+        nonlocal last
+        sentinel = b"\n" + body
+        n = body.count(b"\n") + 1
+        if sentinel.count(needle) != n:
+            return False
+        fields = _POS_RE.findall(sentinel)
+        if len(fields) != n:
+            return False
+        try:
+            positions = list(map(int, fields))
+        except ValueError:
+            return False
+        if (rank17, positions[0]) < last or positions[-1] >= start:
+            return False
+        if any(map(operator.gt, positions, positions[1:])):
+            return False
+        lines = body.split(b"\n")
+        reach = start - positions[-1]  # no REF shorter than this can reach the region
+        if b"END=" in body or max(map(len, lines)) > reach:
+            for line in lines:
+                if (len(line) > reach or b"END=" in line) and _record_span(line, where, None)[
+                    1
+                ] >= start:
+                    records.append(line.rstrip(b"\r"))
+        last = (rank17, positions[-1])
+        return True
+
     for data in bgzf.blocks(offset):
         buf = carry + data
         if first:
@@ -434,9 +512,14 @@ def _scan_sorted(
                 continue
             buf = buf[nl + 1 :]
             first = False
-        lines = buf.split(b"\n")
-        carry = lines.pop()
-        for line in lines:
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            carry = buf
+            continue
+        body, carry = buf[:cut], buf[cut + 1 :]
+        if last[0] == rank17 and body and bulk(body):
+            continue
+        for line in body.split(b"\n"):
             if not line or line[0] == 35:  # '#'
                 continue
             tab = line.find(b"\t")
@@ -463,7 +546,9 @@ def _scan_sorted(
         tab = carry.find(b"\t")
         if ranks.get(carry[:tab]) == rank17:
             pos, ref_end = _record_span(carry, where, None)
-            if pos <= end and ref_end >= start and (rank17, pos) >= last:
+            if (rank17, pos) < last:
+                raise _Unsorted("records out of position order on chr17")
+            if pos <= end and ref_end >= start:
                 records.append(carry.rstrip(b"\r"))
     return records
 
@@ -619,6 +704,8 @@ def _write(out: Path, header: bytes, records: list[bytes], extra: bytes, where: 
     import pysam
 
     header = header.replace(b"\r\n", b"\n")
+    if not header.startswith(b"##fileformat="):
+        header = b"##fileformat=VCFv4.2\n" + header  # htslib requires it first
     if not header.endswith(b"\n"):
         header += b"\n"
     chrom_at = header.rfind(b"\n#CHROM") + 1
