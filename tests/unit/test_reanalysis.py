@@ -143,7 +143,7 @@ def test_diff_lists_exactly_the_changed_verdicts(tmp_path: Path) -> None:
     )
     assert "status: ok -> failed: bad VCF header" in text
     assert "neratinib: no answer (sample absent) -> resistant [preclinical; p.T798I]" in text
-    assert "knowledge base 2025.1 (hash hash-2025.1)" in text
+    assert "knowledge base 2025.1 (hash hash-2025.1)" in text  # no algorithm prefix: as given
 
 
 def test_evidence_flag_reports_citation_only_changes(tmp_path: Path) -> None:

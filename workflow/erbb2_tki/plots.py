@@ -10,9 +10,9 @@ matplotlib.figure.Figure directly (no pyplot global state, no GUI backend).
 
 from __future__ import annotations
 
+import io
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,22 +281,34 @@ def residue_counts(alleles: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=columns)
 
 
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write beside the target, then rename: a reader sees the old file or the new, never half.
+
+    The temporary file is opened normally (not mkstemp's 0600) so the result has the same
+    permissions as any other output under the user's umask, readable by the rest of the group.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
 def _save(fig: Figure, out_path: str | os.PathLike[str]) -> Path:
     """Write atomically; the format follows the suffix (.svg, .png, .pdf)."""
     target = Path(out_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     fmt = target.suffix.lstrip(".").lower() or "svg"
     metadata: dict[str, Any] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        with matplotlib.rc_context(_RC):
-            fig.savefig(tmp, format=fmt, metadata=metadata or None, dpi=150)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(buffer, format=fmt, metadata=metadata or None, dpi=150)
+    return atomic_write_bytes(target, buffer.getvalue())
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -552,15 +564,18 @@ def verdict_heatmap(
     summary: pd.DataFrame | None = None,
     title: str | None = None,
 ) -> Path:
-    """Draw samples x drugs, each cell coloured by the verdict, with a legend.
+    """Draw the sample x drug verdicts as a grid (a row per drug, a column per sample), each cell
+    coloured by the verdict and lettered S/R/C, with a legend.
 
-    verdicts: the gathered verdict tables (sample, drug, verdict, ...). summary: the batch
-    summary (sample, status, ...); a failed sample is drawn as a grey 'failed' row, so it is
-    never mistaken for one without evidence, and an annotated sample without verdict rows (no
-    ERBB2 alleles) still gets its row of 'no evidence'. Up to
-    MAX_LABELLED_SAMPLES samples get a named row each, sorted by name; beyond that rows are
-    sorted by verdict pattern (most actionable first) without names, and the figure says where
-    the names are. Column headers count the samples per verdict for each drug.
+    Drugs run down the side because their names are long ("neratinib + fulvestrant +
+    trastuzumab") and few; samples run across because there may be hundreds. verdicts: the
+    gathered verdict tables (sample, drug, verdict, ...). summary: the batch summary (sample,
+    status, ...); a failed sample is drawn as a grey 'failed' column, so it is never mistaken
+    for one without evidence, and an annotated sample without verdict rows (no ERBB2 alleles)
+    still gets its column of 'no evidence'. Up to MAX_LABELLED_SAMPLES samples get a named
+    column each, sorted by name; beyond that the figure stops growing, columns are sorted by
+    verdict pattern (most actionable first) without names, and the figure says where the names
+    are. The right margin counts the samples per verdict for each drug.
     """
     failed: list[str] = []
     annotated: list[str] = []
@@ -575,18 +590,21 @@ def verdict_heatmap(
         rank = {"resistant": 0, "conflicting": 1, "sensitive": 2, "no_evidence": 3, "failed": 4}
         keys = matrix.apply(lambda r: tuple(rank[v] for v in r), axis=1)
         matrix = matrix.loc[sorted(matrix.index, key=lambda s: (keys[s], s))]
+    grid = matrix.T  # drugs x samples
 
-    cell_w = 0.75
-    row_h = 0.28 if labelled else min(0.28, 9.0 / max(n_samples, 1))
-    width = max(6.5, 2.8 + cell_w * n_drugs)
-    height = max(3.2, 2.2 + row_h * max(n_samples, 1))
+    longest_drug = max((len(d) for d in grid.index), default=10)
+    label_w = 0.9 + 0.075 * longest_drug
+    longest_sample = max((len(s) for s in grid.columns), default=4) if labelled else 0
+    col_w = 0.3 if labelled else min(0.3, 10.0 / max(n_samples, 1))
+    width = max(7.0, label_w + 1.6 + col_w * max(n_samples, 1))
+    height = max(3.0, 2.0 + 0.3 * max(n_drugs, 1) + 0.08 * longest_sample)
 
     with matplotlib.rc_context(_RC):
         fig = _new_figure(width, height)
         ax = fig.add_subplot()
         heading = title or "TKI verdict per sample and drug"
         ax.set_title(
-            f"{heading}\n{n_samples} samples x {n_drugs} drugs", fontsize=11, loc="left", pad=12
+            f"{heading}\n{n_samples} samples x {n_drugs} drugs", fontsize=11, loc="left", pad=10
         )
         if n_samples == 0 or n_drugs == 0:
             ax.set_axis_off()
@@ -605,7 +623,7 @@ def verdict_heatmap(
 
         order = ["sensitive", "resistant", "conflicting", "no_evidence", "failed"]
         codes = {v: i for i, v in enumerate(order)}
-        data = matrix.map(lambda v: codes[v]).to_numpy()
+        data = grid.map(lambda v: codes[v]).to_numpy()
         from matplotlib.colors import BoundaryNorm, ListedColormap
 
         cmap = ListedColormap([VERDICT_COLOURS[v] for v in order])
@@ -617,28 +635,37 @@ def verdict_heatmap(
             edgecolors="white" if labelled else "face",
             linewidth=0.8 if labelled else 0,
         )
-        ax.set_xlim(0, n_drugs)
-        ax.set_ylim(n_samples, 0)
-        ax.xaxis.tick_top()
-        ax.set_xticks([i + 0.5 for i in range(n_drugs)])
-        headers = []
-        for drug in matrix.columns:
-            col = matrix[drug]
-            tally = " ".join(
-                f"{VERDICT_LETTERS[v]}{int((col == v).sum())}"
-                for v in ("sensitive", "resistant", "conflicting")
-            )
-            headers.append(f"{drug}\n{tally}")
-        ax.set_xticklabels(headers, rotation=60, ha="left", fontsize=8)
+        ax.set_xlim(0, n_samples)
+        ax.set_ylim(n_drugs, 0)
+        ax.set_yticks([i + 0.5 for i in range(n_drugs)])
+        ax.set_yticklabels(grid.index, fontsize=8)
         ax.tick_params(axis="both", length=0)
         for side in ("top", "right", "bottom", "left"):
             ax.spines[side].set_visible(False)
+        # per-drug tally in the right margin
+        for i, drug in enumerate(grid.index):
+            row = grid.loc[drug]
+            tally = "  ".join(
+                f"{VERDICT_LETTERS[v]} {int((row == v).sum())}"
+                for v in ("sensitive", "resistant", "conflicting")
+            )
+            ax.annotate(
+                tally,
+                (1.0, i + 0.5),
+                xycoords=("axes fraction", "data"),
+                xytext=(6, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=7,
+                color="#333333",
+            )
         if labelled:
-            ax.set_yticks([i + 0.5 for i in range(n_samples)])
-            ax.set_yticklabels(matrix.index, fontsize=8)
-            for i, sample in enumerate(matrix.index):
-                for j, drug in enumerate(matrix.columns):
-                    letter = VERDICT_LETTERS.get(matrix.loc[sample, drug], "")
+            ax.set_xticks([j + 0.5 for j in range(n_samples)])
+            ax.set_xticklabels(grid.columns, fontsize=8, rotation=90)
+            for i, drug in enumerate(grid.index):
+                for j, sample in enumerate(grid.columns):
+                    letter = VERDICT_LETTERS.get(grid.loc[drug, sample], "")
                     if letter:
                         ax.text(
                             j + 0.5,
@@ -651,10 +678,10 @@ def verdict_heatmap(
                             fontweight="bold",
                         )
         else:
-            ax.set_yticks([])
-            ax.set_ylabel(
-                f"{n_samples} samples, sorted by verdict pattern\n"
-                "(names: drug_matrix.tsv and the verdict table)",
+            ax.set_xticks([])
+            ax.set_xlabel(
+                f"{n_samples} samples, sorted by verdict pattern "
+                "(names: drug_matrix.tsv and the verdict page)",
                 fontsize=8,
             )
         shown = [v for v in order if v != "failed" or failed]

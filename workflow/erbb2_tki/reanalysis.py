@@ -21,7 +21,6 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -286,7 +285,13 @@ def _kb_text(run: Run) -> str:
     pairs = run.kb_versions()
     if not pairs:
         return "no verdicts"
-    return "; ".join(f"knowledge base {v or '?'} (hash {h[:12] or '?'})" for v, h in pairs)
+    return "; ".join(f"knowledge base {v or '?'} (hash {_short_hash(h)})" for v, h in pairs)
+
+
+def _short_hash(digest: str) -> str:
+    """'sha256:3553c4aa7bbe' from a full content hash: enough to tell versions apart."""
+    algorithm, _, hexdigest = digest.rpartition(":")
+    return f"{algorithm + ':' if algorithm else ''}{hexdigest[:12]}" if digest else "?"
 
 
 def _answer(row: pd.Series, side: str) -> str:
@@ -341,16 +346,15 @@ def format_text(old: Run, new: Run, diff: pd.DataFrame) -> str:
 
 
 def write_diff_tsv(diff: pd.DataFrame, out: str | os.PathLike[str]) -> None:
-    """Write the diff table atomically (temp file in the same folder, then rename)."""
+    """Write the diff table atomically (a temp file beside it, then rename)."""
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         diff.to_csv(tmp, sep="\t", index=False, lineterminator="\n")
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -16,7 +16,6 @@ import argparse
 import html
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -222,18 +221,6 @@ def verdicts_page(
     return "\n".join(out) + "\n"
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame()
@@ -267,7 +254,9 @@ def write_report_files(
     paths = {key: out / name for key, name in REPORT_FILES.items()}
     plots.lollipop(alleles, model, paths["lollipop"], n_samples=len(summary))
     plots.verdict_heatmap(verdicts, paths["heatmap"], summary=summary)
-    _atomic_write_text(paths["verdicts"], verdicts_page(summary, verdicts, config=config))
+    plots.atomic_write_bytes(
+        paths["verdicts"], verdicts_page(summary, verdicts, config=config).encode("utf-8")
+    )
     return paths
 
 
