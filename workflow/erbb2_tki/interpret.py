@@ -121,7 +121,7 @@ def verdicts(
     for drug in rules.always_report:
         if drug in by_drug:
             continue
-        if any(label for label, _ in _labels(alleles)):
+        if alleles:
             reason = (
                 f"no evidence for {drug} in knowledge base {kb.version} for this sample's alleles"
             )
@@ -137,10 +137,6 @@ def verdicts(
             )
         )
     return result
-
-
-def _labels(alleles: list[tuple[AlleleName, list[EvidenceMatch]]]) -> list[tuple[str, AlleleName]]:
-    return [(_label(a), a) for a, _ in alleles]
 
 
 def _label(allele: AlleleName) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1167,8 +1166,3 @@ def _load_rules(
         always_report=tuple(doc["always_report"]),
         amplification_note=" ".join(str(doc["amplification_note"]).split()),
     )
-
-
-def iter_rows(kb: KnowledgeBase, drug: str | None = None) -> Iterable[EvidenceRow]:
-    """Evidence rows, optionally for one drug (generic name)."""
-    return (row for row in kb.evidence if drug is None or row.drug == drug)
