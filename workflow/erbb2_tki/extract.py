@@ -38,6 +38,7 @@ import numpy as np
 
 from . import __version__, vcf_io
 from .errors import InputError
+from .transcript import load_transcript
 
 # Private fallback for the NM_004448.4 span, used only while transcript.py is unavailable.
 _FALLBACK_SPAN = {
@@ -68,12 +69,7 @@ def erbb2_region(build: str, padding: int = 5000) -> tuple[int, int]:
     The padding keeps promoter, up/downstream and splice-site calls at the transcript's ends.
     """
     build = vcf_io.normalise_build(build)
-    try:
-        from .transcript import load_transcript
-    except ImportError:
-        start, end = _FALLBACK_SPAN[build]
-    else:
-        start, end = load_transcript().span(build)
+    start, end = load_transcript().span(build)
     return max(1, start - padding), end + padding
 
 
@@ -319,6 +315,7 @@ def _query_bcf(path: Path, start: int, end: int) -> tuple[list[bytes], set[bytes
 
 _MAGIC = b"\x1f\x8b\x08\x04"
 _MAX_BLOCK = 65536
+_BISECT_WINDOW = _MAX_BLOCK  # stop bisecting when the bracket is this small (bytes)
 
 
 class _BgzfFile:
@@ -429,7 +426,7 @@ def _bisect_text(
         best = 0
         lo, hi = 0, bgzf.size
         probes: list[tuple[int, tuple[int, int]]] = []
-        while hi - lo > _MAX_BLOCK:
+        while hi - lo > _BISECT_WINDOW:
             mid = (lo + hi) // 2
             block = bgzf.next_block(mid)
             if block is None or block >= hi:
@@ -444,9 +441,18 @@ def _bisect_text(
                 best = lo = block
             else:
                 hi = mid
-        keys = [k for _, k in sorted(probes)]
-        if any(a > b for a, b in itertools.pairwise(keys)):
-            raise _Unsorted("block probes out of order")
+        # The first and last records bracket every probe: a file whose ends are out of order
+        # (records appended or prepended to a sorted file) is caught here, not just in the
+        # stretch read below. A record out of place elsewhere, between probes, cannot be seen
+        # without reading everything; that is what an index is for.
+        keys = [_edge_key(bgzf, ranks, first=True)]
+        keys += [k for _, k in sorted(probes)]
+        keys.append(_edge_key(bgzf, ranks, first=False))
+        checked = (k for k in keys if k is not None and k != (-1, -1))  # (-1, -1): header
+        if any(a > b for a, b in itertools.pairwise(checked)):
+            raise _Unsorted(
+                "the first record, the block probes and the last record are out of order"
+            )
         records = _scan_sorted(bgzf, best, ranks, chrom, start, end)
         return records, bgzf.reads
     finally:
@@ -454,6 +460,45 @@ def _bisect_text(
 
 
 _POS_RE = re.compile(rb"\n[^\t\n]*\t([^\t\n]*)")
+
+
+def _edge_key(bgzf: _BgzfFile, ranks: dict[bytes, int], *, first: bool) -> tuple[int, int] | None:
+    """(contig rank, POS) of the file's first or last record; None if there is none to read."""
+    if first:
+        buf = b""
+        for data in bgzf.blocks(0, chunk=_MAX_BLOCK + 64):
+            buf += data
+            at = 0
+            while True:
+                nl = buf.find(b"\n", at)
+                if not buf.startswith(b"#", at):
+                    line = buf[at : nl if nl >= 0 else len(buf)]
+                    if nl >= 0 or line.count(b"\t") >= 2:
+                        return _line_key(line, ranks)
+                    break
+                if nl < 0:
+                    break
+                at = nl + 1
+            buf = buf[at:]
+        return None
+    start = bgzf.next_block(max(0, bgzf.size - 3 * _MAX_BLOCK))
+    if start is None:
+        return None
+    tail = b"".join(bgzf.blocks(start)).rstrip(b"\r\n")
+    line = tail[tail.rfind(b"\n") + 1 :]
+    if b"\n" not in tail or not line or line.startswith(b"#"):
+        return None  # the last line may have begun before the blocks read: no claim
+    return _line_key(line, ranks)
+
+
+def _line_key(line: bytes, ranks: dict[bytes, int]) -> tuple[int, int]:
+    fields = line.split(b"\t", 2)
+    if len(fields) < 3 or fields[0] not in ranks:
+        raise _Unsorted(f"a record on contig {fields[0][:40]!r} not in the header's ##contig order")
+    try:
+        return ranks[fields[0]], int(fields[1])
+    except ValueError:
+        raise _Unsorted("a record whose POS is not a number") from None
 
 
 def _scan_sorted(

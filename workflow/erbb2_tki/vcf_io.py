@@ -587,7 +587,14 @@ def detect_build(vcf: Any, path: str | os.PathLike[str], declared: str | None) -
         if not ref_lines
         else "; a ##reference line that names no known build"
     )
-    if not any(line.startswith("##") for line in lines[1:]) or len(lines) <= 2:
+    own = [
+        line
+        for line in lines
+        if line.startswith("##")
+        and not line.startswith(("##fileformat=", "##FILTER=<ID=PASS,"))
+        and not re.fullmatch(r"##contig=<ID=[^,>]+>", line)  # added by htslib while reading
+    ]
+    if not own:
         missing = "no '##' header lines at all (so no ##contig or ##reference line)"
     raise InputError(
         f"the genome build cannot be told from the header ({missing})",
