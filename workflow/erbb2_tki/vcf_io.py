@@ -913,6 +913,7 @@ def sample_metrics(variant: Any, sample_index: int, alt_index: int) -> SampleMet
     depth_source = ""
     alt_depth: int | None = None
     count_total: float | None = None
+    ad_over_dp = False
 
     dp = _number(fields["DP"]) if "DP" in fields else None
     if dp is not None:
@@ -928,16 +929,17 @@ def sample_metrics(variant: Any, sample_index: int, alt_index: int) -> SampleMet
                 count_total = rd + sum(v for v in ad if v is not None)
         elif len(ad) == n_alt + 1:
             alt_depth = _int(ad[alt_index])
-            present = [v for v in ad if v is not None]
-            if alt_depth is not None and present:
-                count_total = sum(present)
+            if alt_depth is not None and all(v is not None for v in ad):
+                count_total = sum(v for v in ad if v is not None)
+            elif alt_depth is not None and dp:
+                count_total, ad_over_dp = dp, True  # a count is missing: fall back on DP
     if alt_depth is None and "AO" in fields:
         ao = _numbers(fields["AO"])
         picked = _pick_a(ao, alt_index, n_alt)
         if picked is not None:
             alt_depth = _int(picked)
             ro = _number(fields.get("RO", "."))
-            if ro is not None and ao is not None:
+            if ro is not None and ao is not None and all(v is not None for v in ao):
                 count_total = ro + sum(v for v in ao if v is not None)
             elif dp is not None:
                 count_total = dp
@@ -962,7 +964,7 @@ def sample_metrics(variant: Any, sample_index: int, alt_index: int) -> SampleMet
         if strelka is not None and ad is None and "AO" not in fields:
             vaf_source = strelka[2]
         elif ad is not None:
-            vaf_source = "AD/RD" if "RD" in fields else "AD"
+            vaf_source = "AD/RD" if "RD" in fields else ("AD/DP" if ad_over_dp else "AD")
         else:
             vaf_source = "AO/RO" if "RO" in fields else "AO/DP"
     return SampleMetrics(
