@@ -273,7 +273,7 @@ def iter_text(path: str | os.PathLike[str], kind: str, chunk: int = 1 << 22) -> 
         d = zlib.decompressobj(31)
         in_member = False
         try:
-            while raw := handle.read(chunk):
+            while raw := handle.read(max(chunk // 8, 1 << 16)):  # ~chunk bytes once inflated
                 data = raw
                 while data:
                     out = d.decompress(data)
