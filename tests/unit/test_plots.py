@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from erbb2_tki import plots
 
@@ -105,7 +107,8 @@ def test_lollipop_draws_alleles_and_domains(tmp_path: Path) -> None:
     out = plots.lollipop(batch_alleles(), DOMAINS, tmp_path / "lollipop.svg", n_samples=6)
     text = svg_text(out)
     for expected in (
-        "L755S (2)/L755P (1)",
+        "L755S (2)",
+        "L755P (1)",
         "Y772_A775dup",
         "S310F",
         "6 samples, 4 with at least one allele drawn",
@@ -116,6 +119,33 @@ def test_lollipop_draws_alleles_and_domains(tmp_path: Path) -> None:
         assert expected in text, expected
     assert "Q1200*" not in text  # filtered: not drawn
     assert "<dc:date>" not in out.read_text()
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 1255), st.floats(5, 60)),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_spread_labels_never_overlap_and_stay_on_the_protein(
+    labels: list[tuple[int, float]],
+) -> None:
+    labels = sorted(labels)
+    positions = [p for p, _ in labels]
+    widths = [w for _, w in labels]
+    placed = plots.spread_labels(positions, widths, 0, 1256)
+    assert placed == sorted(placed)
+    for k in range(1, len(placed)):
+        assert placed[k] - placed[k - 1] >= (widths[k] + widths[k - 1]) / 2 - 1e-6
+    if sum(widths) <= 1256:  # room for all: every label is on the axis
+        assert placed[0] - widths[0] / 2 >= -1e-6
+        assert placed[-1] + widths[-1] / 2 <= 1256 + 1e-6
+
+
+def test_spread_labels_leaves_separate_labels_in_place() -> None:
+    assert plots.spread_labels([310, 755, 869], [20, 20, 20], 0, 1256) == [310, 755, 869]
+    assert plots.spread_labels([755, 760], [20, 20], 0, 1256) == [755, 775]
 
 
 def test_lollipop_accepts_a_loaded_transcript(tmp_path: Path) -> None:

@@ -350,11 +350,12 @@ def lollipop(
 
         heading = title or f"ERBB2 alleles in this batch on {PROTEIN} ({PROTEIN_LENGTH} aa)"
         batch = f"{n_samples} samples, " if n_samples is not None else ""
-        ax.set_title(
-            f"{heading}\n{batch}{carriers} with at least one allele drawn",
-            fontsize=11,
-            loc="left",
-        )
+        notes = [f"{batch}{carriers} with at least one allele drawn"]
+        if left_out:
+            notes.append(f"{left_out} allele row(s) not drawn (filtered, not in the tumour, etc.)")
+        if off_protein:
+            notes.append(f"{off_protein} allele row(s) off the protein (intronic/UTR)")
+        ax.set_title(f"{heading}\n" + "; ".join(notes), fontsize=11, loc="left")
         ax.set_xlim(0, PROTEIN_LENGTH + 1)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_ylabel("samples with an allele at the residue")
@@ -382,32 +383,47 @@ def lollipop(
         else:
             _draw_stems(ax, counts)
 
-        notes = []
-        if left_out:
-            notes.append(f"{left_out} allele row(s) not drawn (filtered, not in the tumour, etc.)")
-        if off_protein:
-            notes.append(f"{off_protein} allele row(s) off the protein (intronic/UTR)")
-        if notes:
-            ax.text(
-                1.0,
-                1.0,
-                "; ".join(notes),
-                transform=ax.transAxes,
-                ha="right",
-                va="top",
-                fontsize=8,
-                color="#555555",
-            )
-
         _draw_domains(track, domains)
         track.set_xlabel(f"residue of {PROTEIN}")
         _save(fig, out_path)
     return Path(out_path)
 
 
+# Geometry of the lollipop's upper axis, for placing labels in points: about 9.8 x 3.4 inches
+# (12-inch figure less the y label and the consequence legend).
+_AXIS_WIDTH_PT = 9.8 * 72
+_AXIS_HEIGHT_PT = 3.4 * 72
+_LABEL_LINE_PT = 10.0  # one line of 8-pt text, rotated: its width on the x axis
+_LABEL_CHAR_PT = 5.0  # one character of 8-pt text, rotated: its height on the y axis
+
+
+def spread_labels(
+    positions: Sequence[float], widths: Sequence[float], low: float, high: float
+) -> list[float]:
+    """Label centres as close as possible to `positions` without overlapping.
+
+    positions are sorted; widths are each label's extent on the same axis. Labels are pushed
+    right until they clear the one before, then pulled back left from the upper bound, so a dense
+    cluster fans out around its residues instead of drifting off the protein.
+    """
+    placed = [float(p) for p in positions]
+    if not placed:
+        return placed
+    placed[0] = max(placed[0], low + widths[0] / 2)
+    for k in range(1, len(placed)):
+        need = (widths[k - 1] + widths[k]) / 2
+        placed[k] = max(placed[k], placed[k - 1] + need)
+    placed[-1] = min(placed[-1], high - widths[-1] / 2)
+    for k in range(len(placed) - 2, -1, -1):
+        need = (widths[k] + widths[k + 1]) / 2
+        placed[k] = min(placed[k], placed[k + 1] - need)
+    # only when the labels are wider than the axis together does the first now start left of
+    # `low`: overlapping would be worse than reaching past the end of the protein
+    return placed
+
+
 def _draw_stems(ax: Any, counts: pd.DataFrame) -> None:
     top = int(counts["n_samples"].max())
-    ax.set_ylim(0, top * 1.35 + 0.5)
     for _, row in counts.iterrows():
         x, y = row["residue"], row["n_samples"]
         colour = CONSEQUENCE_COLOURS[row["consequence_class"]]
@@ -428,16 +444,36 @@ def _draw_stems(ax: Any, counts: pd.DataFrame) -> None:
         labelled = labelled.sort_values(["n_samples", "residue"], ascending=[False, True]).head(
             MAX_LABELS
         )
-    for _, row in labelled.sort_values("residue").iterrows():
-        ax.annotate(
-            row["label"],
-            (row["residue"], row["n_samples"]),
-            xytext=(0, 7),
-            textcoords="offset points",
-            rotation=45,
-            ha="left",
+    labelled = labelled.sort_values("residue")
+    # Labels stand upright on one line above the highest stem, fanned out sideways so that
+    # neighbours (L755S next to Y772_A775dup) never print over each other, each joined to its
+    # residue by a thin leader line.
+    lines = [str(label).split("/") for label in labelled["label"]]
+    residues_per_pt = (PROTEIN_LENGTH + 1) / _AXIS_WIDTH_PT
+    widths = [(len(block) * _LABEL_LINE_PT + 3) * residues_per_pt for block in lines]
+    placed = spread_labels(list(labelled["residue"]), widths, 0, PROTEIN_LENGTH + 1)
+    longest = max((len(line) for block in lines for line in block), default=0)
+    label_pt = min(longest * _LABEL_CHAR_PT + 8, _AXIS_HEIGHT_PT * 0.55)
+    baseline = top * 1.1 + 0.2
+    upper = (baseline + 0.1) / (1 - label_pt / _AXIS_HEIGHT_PT) if lines else top * 1.2 + 0.5
+    ax.set_ylim(0, max(upper, top * 1.2 + 0.5))
+    for (_, row), block, x in zip(labelled.iterrows(), lines, placed, strict=True):
+        ax.plot(
+            [row["residue"], row["residue"], x],
+            [row["n_samples"], baseline - 0.06 * top, baseline],
+            color="#999999",
+            linewidth=0.5,
+            zorder=0,
+        )
+        ax.text(
+            x,
+            baseline,
+            "\n".join(block),
+            rotation=90,
+            ha="center",
             va="bottom",
             fontsize=8,
+            linespacing=1.1,
         )
     present = [c for c in CONSEQUENCE_CLASSES if c in set(counts["consequence_class"])]
     handles = [Patch(facecolor=CONSEQUENCE_COLOURS[c], edgecolor="white", label=c) for c in present]
@@ -445,7 +481,17 @@ def _draw_stems(ax: Any, counts: pd.DataFrame) -> None:
         handles.append(
             Patch(facecolor="white", edgecolor="black", linewidth=1.6, label="oncogenic (KB)")
         )
-    ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False, ncols=len(handles))
+    # right of the axes: the label row above the stems can reach any residue
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        frameon=False,
+        title="consequence",
+        title_fontsize=8,
+        alignment="left",
+    )
 
 
 _ABBREVIATIONS = (

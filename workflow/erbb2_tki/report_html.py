@@ -44,6 +44,8 @@ td.v { text-align: center; font-weight: bold; min-width: 2.5em; }
 .conflicting { background: #CC79A7; color: #fff; }
 .no_evidence { background: #EEEEEE; color: #777; }
 .failed { background: #555555; color: #fff; }
+#verdict-details td:nth-child(7) { min-width: 22em; }
+#verdict-details td:nth-child(8) { min-width: 12em; }
 span.key { display: inline-block; padding: 1px 8px; margin-right: 6px; border-radius: 3px; }
 """
 _LETTER = {"sensitive": "S", "resistant": "R", "conflicting": "C", "no_evidence": "-"}
