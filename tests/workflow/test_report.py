@@ -290,7 +290,8 @@ def test_report_verdict_page_shows_the_verdicts(
 
 def _cut_new_version(annotations: Path) -> str:
     """Edit one evidence row (L755S x lapatinib: resistant -> sensitive) and cut a new version
-    as docs/knowledge-base.md says: bump the version, add a changes entry, `kb hash --write`."""
+    as docs/knowledge-base.md ("Cutting a version") says: bump the version (PATCH: a correction),
+    set release_date, add an entry at the top of changes, `erbb2-tki kb hash --write`."""
     folder = annotations / "knowledge"
     evidence = folder / "evidence.tsv"
     lines = evidence.read_text(encoding="utf-8").split("\n")
@@ -317,6 +318,7 @@ def _cut_new_version(annotations: Path) -> str:
     major, minor, patch = (int(x) for x in old.split("."))
     new = f"{major}.{minor}.{patch + 1}"
     text = re.sub(r"(?m)^version: .*$", f"version: {new}", text, count=1)
+    text = re.sub(r"(?m)^release_date: .*$", 'release_date: "2026-12-01"', text, count=1)
     text = text.replace(
         "changes:\n",
         f'changes:\n  - version: {new}\n    date: "2026-12-01"\n'
@@ -324,7 +326,7 @@ def _cut_new_version(annotations: Path) -> str:
         1,
     )
     metadata.write_text(text, encoding="utf-8")
-    assert cli.main(["kb", "hash", "--write", str(annotations)]) == 0
+    assert cli.main(["kb", "hash", "--write", str(folder)]) == 0
     return new
 
 
