@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -204,10 +205,9 @@ def _read_alleles(
             if kind != "small":
                 event = None
                 if kind in ("symbolic", "breakend"):
-                    event = vcf_io.structural_event(variant, alt_index, span)
+                    event = vcf_io.structural_event(variant, alt_index, span, tumour_index)
                 if event is not None:
-                    row = event if isinstance(event, dict) else event.as_row()
-                    structural.append({"sample": sample, "filter": filt, **row})
+                    structural.append({"sample": sample, "filter": filt, **event.as_row()})
                 skipped[kind] += 1
                 continue
             metrics = (
@@ -489,11 +489,15 @@ def _allele_row(sample: str, a: _Allele, tumour_name: str | None, build: str) ->
 
 
 def _atomic_target(out: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """The target and a temporary name beside it (same folder, so os.replace is atomic).
+
+    The temporary file is not created here, so it gets the usual permissions (mkstemp's 0600
+    would make the outputs unreadable to the rest of a core's group).
+    """
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    return target, Path(tmp)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    return target, tmp
 
 
 def write_tsv(frame: pd.DataFrame, out: str | os.PathLike[str]) -> None:
