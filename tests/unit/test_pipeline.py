@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,12 +45,13 @@ def batch(tmp_path: Path) -> dict[str, Path]:
     }
     manifest = tmp_path / "results" / "batch" / "samples.tsv"
     pipeline.write_manifest(config, str(manifest))
-    return {"root": tmp_path, "manifest": manifest, "sheet": sheet}
+    return {"root": tmp_path, "manifest": manifest, "sheet": sheet, "config": config}
 
 
 def test_manifest_lists_samples_in_sheet_order_with_shards(batch: dict[str, Path]) -> None:
     frame = tables.read_tsv(batch["manifest"])
     assert list(frame.columns) == pipeline.MANIFEST_COLUMNS
+    assert tables.read_records(batch["manifest"]) == frame.to_dict("records")
     assert list(frame["sample"]) == ["GOOD", "NONE", "TEXT", "GONE"]
     assert set(frame["shard"]) == {"0"}  # 4 samples, shard_size 50: one shard
     assert frame.loc[0, "vcf"] == str(batch["root"] / "vcfs" / "good.vcf")
@@ -64,13 +66,14 @@ def test_manifest_shards_follow_the_hash(tmp_path: Path) -> None:
     names = [f"S{i}" for i in range(9)]
     sheet.write_text("sample\tvcf\n" + "".join(f"{n}\t{n}.vcf\n" for n in names))
     config = {"samples": str(sheet), "input_dir": "", "shard_size": 2, "n_shards": 0}
-    frame = pipeline.manifest_frame(config)
-    assert [int(s) for s in frame["shard"]] == [shards.shard_of(n, 8) for n in names]
+    records = pipeline.manifest_records(config)
+    assert [int(r["shard"]) for r in records] == [shards.shard_of(n, 8) for n in names]
 
 
 def extract(batch: dict[str, Path], on_error: str = "continue"):
     out = batch["root"] / "results" / "extract" / "shard_0"
-    return out, pipeline.extract_shard(str(batch["manifest"]), 0, str(out), on_error=on_error)
+    rows = pipeline.read_manifest(batch["manifest"], 0)
+    return out, pipeline.extract_shard(rows, out, on_error=on_error)
 
 
 def test_extract_isolates_failures(batch: dict[str, Path]) -> None:
@@ -84,7 +87,7 @@ def test_extract_isolates_failures(batch: dict[str, Path]) -> None:
     assert "sample TEXT" in text_reason and "text.vcf" in text_reason and "Fix:" in text_reason
     gone_reason = by_sample.loc["GONE", "reason"]
     assert "does not exist" in gone_reason
-    assert "samples.tsv line 5" in gone_reason  # the fix names the sheet line
+    assert f"{batch['sheet']} line 5" in gone_reason  # the fix names the sheet line
     assert pipeline.extracted_path(out, "GOOD").is_file()
     assert not pipeline.extracted_path(out, "TEXT").exists()
     assert not pipeline.extracted_path(out, "GONE").exists()
@@ -96,11 +99,17 @@ def test_extract_stop_fails_at_the_first_bad_sample(batch: dict[str, Path]) -> N
         extract(batch, on_error="stop")
 
 
-def test_digest_mismatch_is_refused(batch: dict[str, Path]) -> None:
-    with pytest.raises(RuntimeError, match="does not match the sample sheet"):
-        pipeline.extract_shard(
-            str(batch["manifest"]), 0, str(batch["root"] / "x"), expect_digest="0" * 16
-        )
+def test_shard_rows_come_from_the_config(batch: dict[str, Path]) -> None:
+    rows = pipeline.shard_rows(batch["config"], 0)
+    assert rows == pipeline.read_manifest(batch["manifest"], 0)
+    digest = pipeline.shard_digest(rows, "extract")
+    pipeline._check_digest(rows, "extract", digest)
+    with pytest.raises(RuntimeError, match="no longer matches"):
+        pipeline._check_digest(rows[:-1], "extract", digest)
+    # tumour type is not an extraction input, but it is an annotation input
+    changed = [type(r)(**{**r.as_dict(), "tumor_type": "LUAD"}) for r in rows]
+    assert pipeline.shard_digest(changed, "extract") == digest
+    assert pipeline.shard_digest(changed, "annotate") != pipeline.shard_digest(rows, "annotate")
 
 
 def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -> None:
@@ -110,10 +119,13 @@ def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -
     tables_dir.mkdir(parents=True)
     stale = tables_dir / "TEXT.alleles.tsv"  # from an earlier run in which TEXT was fine
     stale.write_text("sample\nTEXT\n")
+    killed = tables_dir / ".GOOD.alleles.tsv.x1y2z3.tmp"  # left by a run killed mid-write
+    killed.write_text("sample\n")
+    other = tables_dir / ".GOOD.x.alleles.tsv.x1y2z3.tmp"  # another sample's: not ours to remove
+    other.write_text("sample\n")
     shard_dir = root / "annotate" / "shard_0"
     status = pipeline.annotate_shard(
-        str(batch["manifest"]),
-        0,
+        pipeline.read_manifest(batch["manifest"], 0),
         str(extract_dir),
         str(shard_dir),
         annotated_dir=str(annotated),
@@ -128,6 +140,8 @@ def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -
     for suffix in pipeline.PER_SAMPLE_SUFFIXES.values():
         assert (annotated if "vcf" in suffix else tables_dir).joinpath(f"GOOD{suffix}").is_file()
     assert not stale.exists()
+    assert not killed.exists()
+    assert other.exists()
     assert not list(annotated.glob("TEXT*"))
     alleles = tables.read_tsv(shard_dir / "alleles.tsv")
     assert list(alleles["hgvsp_short"]) == ["p.L755S"]
@@ -144,7 +158,7 @@ def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -
     check_file = root / "batch" / "check.txt"
     assert pipeline.check(str(root / "batch" / "summary.tsv"), str(check_file), log) == 1
     assert not check_file.exists()
-    text = pipeline.failures_text(summary)
+    text = pipeline.failures_text(summary.to_dict("records"))
     assert text.startswith("2 of 4 samples failed")
     assert "  GONE: " in text and "  TEXT: " in text
 
@@ -164,8 +178,8 @@ def test_cli_reports_failures_on_stderr_and_in_the_log(
     code = pipeline.main(
         [
             "extract",
-            "--manifest",
-            str(batch["manifest"]),
+            "--config-json",
+            json.dumps(batch["config"]),
             "--shard",
             "0",
             "--out-dir",

@@ -34,7 +34,7 @@ def test_sheet_resolves_relative_vcf_against_its_folder(tmp_path: Path) -> None:
     assert (rows[0].tumor_sample, rows[0].normal_sample) == ("TUMOR", "NORMAL")
     assert (rows[0].tumor_type, rows[0].build) == ("BRCA", "GRCh38")
     assert rows[1].vcf == "/data/p2.vcf"
-    assert rows[0].source == "samples.tsv line 4"
+    assert rows[0].source == f"{sheet} line 4"
 
 
 def test_sheet_defaults_fill_empty_cells_only(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ on_error=stop the job exits non-zero at the first failed sample.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import sys
@@ -32,13 +33,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import samples as sample_sheet
 from . import shards, tables
 from .errors import InputError
+
+if TYPE_CHECKING:  # imported where used, so the light jobs (manifest, check) skip pandas
+    import pandas as pd
 
 OK = "ok"
 FAILED = "failed"
@@ -127,27 +129,43 @@ def open_log(path: str | None) -> Iterator[JobLog]:
 # The manifest: the resolved sample sheet, with each sample's shard.
 
 
-def manifest_frame(config: dict[str, Any]) -> pd.DataFrame:
+def manifest_records(config: dict[str, Any]) -> list[dict[str, str]]:
     """The batch's samples (in sheet order) with their shard, as strings."""
     rows = sample_sheet.load_samples(config)
     assignment = shards.assign(
         [r.sample for r in rows], int(config["shard_size"]), int(config.get("n_shards", 0) or 0)
     )
     shard_by_sample = {name: k for k, names in assignment.items() for name in names}
-    records = [{**r.as_dict(), "shard": str(shard_by_sample[r.sample])} for r in rows]
-    return pd.DataFrame(records, columns=MANIFEST_COLUMNS).fillna("")
+    return [{**r.as_dict(), "shard": str(shard_by_sample[r.sample])} for r in rows]
 
 
 def write_manifest(config: dict[str, Any], out: str) -> None:
-    tables.write_tsv(manifest_frame(config), out, MANIFEST_COLUMNS)
+    tables.atomic_write_bytes(
+        out, tables.records_tsv_bytes(manifest_records(config), MANIFEST_COLUMNS)
+    )
+
+
+def _rows_of(records: Sequence[dict[str, str]], shard: int | None) -> list[sample_sheet.SampleRow]:
+    fields = [c for c in MANIFEST_COLUMNS if c != "shard"]
+    return [
+        sample_sheet.SampleRow(**{f: str(r.get(f, "")) for f in fields})
+        for r in records
+        if shard is None or r["shard"] == str(shard)
+    ]
 
 
 def read_manifest(path: str | Path, shard: int | None = None) -> list[sample_sheet.SampleRow]:
-    frame = tables.read_tsv(path)
-    if shard is not None:
-        frame = frame[frame["shard"] == str(shard)]
-    fields = [c for c in MANIFEST_COLUMNS if c != "shard"]
-    return [sample_sheet.SampleRow(**{f: str(r[f]) for f in fields}) for _, r in frame.iterrows()]
+    """The rows of a written manifest (all, or one shard's)."""
+    return _rows_of(tables.read_records(path), shard)
+
+
+def shard_rows(config: dict[str, Any], shard: int) -> list[sample_sheet.SampleRow]:
+    """One shard's rows, resolved from the config exactly as the workflow planned them.
+
+    Shard jobs read the sheet themselves rather than a manifest file: a file input shared by
+    every shard would make Snakemake re-run every shard whenever any row changed.
+    """
+    return _rows_of(manifest_records(config), shard)
 
 
 def shard_digest(rows: Sequence[sample_sheet.SampleRow], stage: str) -> str:
@@ -159,8 +177,8 @@ def shard_digest(rows: Sequence[sample_sheet.SampleRow], stage: str) -> str:
 def _check_digest(rows: Sequence[sample_sheet.SampleRow], stage: str, expected: str) -> None:
     if expected and shard_digest(rows, stage) != expected:
         raise RuntimeError(
-            "results/batch/samples.tsv does not match the sample sheet this job was planned "
-            "from (the sheet changed while the workflow ran?); run snakemake again."
+            "the sample sheet no longer matches the one this job was planned from (it changed "
+            "while the workflow ran?); run snakemake again."
         )
 
 
@@ -221,12 +239,10 @@ def extracted_path(extract_dir: str | Path, sample: str) -> Path:
 
 
 def extract_shard(
-    manifest: str,
-    shard: int,
-    out_dir: str,
+    rows: Sequence[sample_sheet.SampleRow],
+    out_dir: str | Path,
     *,
     padding: int = 5000,
-    expect_digest: str = "",
     on_error: str = "continue",
     log: JobLog | None = None,
 ) -> pd.DataFrame:
@@ -234,8 +250,6 @@ def extract_shard(
     from . import extract
 
     log = log or JobLog(None)
-    rows = read_manifest(manifest, shard)
-    _check_digest(rows, "extract", expect_digest)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     records = []
@@ -270,6 +284,8 @@ def extract_shard(
             Path(f"{out}.tbi").unlink(missing_ok=True)
             record = {"sample": row.sample, "status": FAILED, "reason": outcome.reason}
         records.append(record)
+    import pandas as pd
+
     status = pd.DataFrame(records, columns=EXTRACT_STATUS_COLUMNS).fillna("")
     tables.write_tsv(status, folder / "status.tsv", EXTRACT_STATUS_COLUMNS)
     return status
@@ -290,26 +306,24 @@ def per_sample_outputs(
 
 
 def annotate_shard(
-    manifest: str,
-    shard: int,
-    extract_dir: str,
-    out_dir: str,
+    rows: Sequence[sample_sheet.SampleRow],
+    extract_dir: str | Path,
+    out_dir: str | Path,
     *,
     annotations: str = "",
     annotated_dir: str = "results/annotated",
     tables_dir: str = "results/tables",
     include_filtered: bool = False,
-    expect_digest: str = "",
     on_error: str = "continue",
     log: JobLog | None = None,
 ) -> pd.DataFrame:
     """Annotate every successfully extracted sample of one shard; write its outputs and shard tables."""
+    import pandas as pd
+
     from . import annotate, knowledge
     from .paths import annotations_dir
 
     log = log or JobLog(None)
-    rows = read_manifest(manifest, shard)
-    _check_digest(rows, "annotate", expect_digest)
     # A broken knowledge base is not one sample's problem: it fails the job whatever on_error says.
     kb = knowledge.load_knowledge(annotations_dir(annotations or None) / "knowledge")
     log.info(f"knowledge base {kb.version} ({kb.content_hash})")
@@ -323,9 +337,13 @@ def annotate_shard(
     shard_tables: dict[str, list[pd.DataFrame]] = {name: [] for name in SHARD_TABLES}
     for row in rows:
         outputs = per_sample_outputs(annotated_dir, tables_dir, row.sample)
-        # A re-run must not leave an older run's outputs beside a sample that now fails.
+        # A re-run must not leave an older run's outputs beside a sample that now fails, nor
+        # the temporary files of a run that was killed while writing them.
         for path in outputs.values():
             path.unlink(missing_ok=True)
+            if path.parent.is_dir():
+                for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+                    leftover.unlink(missing_ok=True)
         extracted = extract_status.get(row.sample, {"status": FAILED, "reason": "not extracted"})
         base = {
             "sample": row.sample,
@@ -481,18 +499,19 @@ def summarize(
 # Stage: check
 
 
-def failures_text(summary: pd.DataFrame) -> str:
-    failed = summary[summary["status"] == FAILED]
-    if failed.empty:
+def failures_text(summary: Sequence[dict[str, str]]) -> str:
+    """The end-of-run list of failed samples ('' when none failed)."""
+    failed = [r for r in summary if r.get("status") == FAILED]
+    if not failed:
         return ""
     lines = [f"{len(failed)} of {len(summary)} samples failed (see results/batch/summary.tsv):"]
-    lines += [f"  {r['sample']}: {r['reason']}" for r in failed.to_dict("records")]
+    lines += [f"  {r['sample']}: {r.get('reason', '')}" for r in failed]
     return "\n".join(lines)
 
 
 def check(summary_path: str, out: str, log: JobLog) -> int:
     """Exit status 0 and write `out` when every sample is ok; else 1, listing the failures."""
-    summary = tables.read_tsv(summary_path)
+    summary = tables.read_records(summary_path)
     text = failures_text(summary)
     if text:
         log.failure(text)
@@ -520,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for stage in ("extract", "annotate"):
         p = sub.add_parser(stage, help=f"{stage} one shard of samples")
-        p.add_argument("--manifest", required=True)
+        p.add_argument("--config-json", required=True, help="the workflow config as JSON")
         p.add_argument("--shard", required=True, type=int)
         p.add_argument("--out-dir", required=True)
         p.add_argument("--expect-digest", default="")
@@ -558,26 +577,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.stage == "manifest":
                 write_manifest(json.loads(args.config_json), args.out)
             elif args.stage == "extract":
+                rows = shard_rows(json.loads(args.config_json), args.shard)
+                _check_digest(rows, "extract", args.expect_digest)
                 extract_shard(
-                    args.manifest,
-                    args.shard,
+                    rows,
                     args.out_dir,
                     padding=args.padding,
-                    expect_digest=args.expect_digest,
                     on_error=args.on_error,
                     log=log,
                 )
             elif args.stage == "annotate":
+                rows = shard_rows(json.loads(args.config_json), args.shard)
+                _check_digest(rows, "annotate", args.expect_digest)
                 annotate_shard(
-                    args.manifest,
-                    args.shard,
+                    rows,
                     args.extract_dir,
                     args.out_dir,
                     annotations=args.annotations,
                     annotated_dir=args.annotated_dir,
                     tables_dir=args.tables_dir,
                     include_filtered=args.include_filtered,
-                    expect_digest=args.expect_digest,
                     on_error=args.on_error,
                     log=log,
                 )

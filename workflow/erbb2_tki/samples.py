@@ -206,7 +206,7 @@ def read_sheet(
                 normal_sample=values.get("normal_sample", ""),
                 tumor_type=values.get("tumor_type", default_tumour_type),
                 build=values.get("build", default_build),
-                source=f"{sheet.name} {record}",
+                source=f"{sheet} {record}",
                 vcf_as_given=vcf_given,
             )
         )

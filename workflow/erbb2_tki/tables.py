@@ -15,8 +15,11 @@ import secrets
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where used: the light jobs (manifest, check) skip it
+    import pandas as pd
+
 
 SUMMARY_COLUMNS = [
     "sample",
@@ -74,6 +77,20 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
+def records_tsv_bytes(records: Iterable[Mapping[str, object]], columns: Sequence[str]) -> bytes:
+    """Rows of plain values as tab-separated text with a header line (no pandas needed)."""
+    lines = ["\t".join(columns)]
+    lines += ["\t".join(str(r.get(c, "") or "") for c in columns) for r in records]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def read_records(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """A TSV written by this module as a list of dicts (no pandas needed)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header, *rows = [line.rstrip("\n").split("\t") for line in handle if line.strip("\n")]
+    return [dict(zip(header, row, strict=False)) for row in rows]
+
+
 def tsv_bytes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> bytes:
     """A DataFrame as tab-separated text with a header line, '\\n' line ends, '' for missing."""
     if columns is not None:
@@ -92,6 +109,8 @@ def write_tsv(
 
 def read_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a table written by write_tsv, every cell as the exact text written ('' for empty)."""
+    import pandas as pd
+
     return pd.read_csv(
         path, sep="\t", dtype=str, keep_default_na=False, na_values=[], quoting=3
     ).fillna("")
@@ -99,6 +118,8 @@ def read_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 def concat(frames: Iterable[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
     """Stack tables that share columns; an empty input gives an empty table with those columns."""
+    import pandas as pd
+
     kept = [f.reindex(columns=list(columns)) for f in frames if len(f)]
     if not kept:
         return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
@@ -211,6 +232,8 @@ def build_summary(
     structural: pd.DataFrame,
 ) -> pd.DataFrame:
     """summary.tsv: one row per sample of `status` (every sample, failed ones included), sorted."""
+    import pandas as pd
+
     groups = {
         name: _by_sample(frame)
         for name, frame in (
@@ -243,6 +266,8 @@ def drug_matrix(summary: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     Drugs are the union over the batch, sorted by name, so every batch with the same knowledge
     base and the same verdicts gets the same columns in the same order.
     """
+    import pandas as pd
+
     drugs = sorted(set(verdicts["drug"].astype(str))) if len(verdicts) else []
     lookup = {
         (str(r["sample"]), str(r["drug"])): str(r["verdict"]) for r in verdicts.to_dict("records")

@@ -5,7 +5,6 @@
 
 rule annotate_shard:
     input:
-        manifest=ancient(MANIFEST),
         extract_dir="results/extract/shard_{shard}",
         annotations=annotation_files,
     output:
@@ -22,13 +21,14 @@ rule annotate_shard:
         runtime=60,
     params:
         digest=annotate_digest,
-        on_error=config["on_error"],
+        config=shard_job_config,
+        on_error=on_error_setting,
         annotations=str(ANNOTATIONS),
         include_filtered="--include-filtered" if config["include_filtered"] else "",
         annotated_dir="results/annotated",
         tables_dir="results/tables",
     shell:
-        "python -m erbb2_tki.pipeline annotate --manifest {input.manifest:q}"
+        "python -m erbb2_tki.pipeline annotate --config-json {params.config:q}"
         " --shard {wildcards.shard} --extract-dir {input.extract_dir:q}"
         " --out-dir {output.shard_dir:q} --annotations {params.annotations:q}"
         " --annotated-dir {params.annotated_dir:q} --tables-dir {params.tables_dir:q}"

@@ -78,9 +78,24 @@ def transcript_files(wildcards):
 
 
 def manifest_config(wildcards):
-    """The config keys that decide the sample list and its shards, as JSON for the manifest job."""
+    """The config keys that decide the sample list and its shards, as JSON."""
     keys = ("samples", "input_dir", "build", "tumour_type", "shard_size", "n_shards")
     return json.dumps({key: config[key] for key in keys}, sort_keys=True)
+
+
+def shard_job_config(wildcards, input):
+    """The same JSON for a shard job, which resolves its own rows from the sheet.
+
+    It takes `input` so that Snakemake counts it as derived from the inputs and leaves it out
+    of the params re-run trigger: what a shard depends on is tracked precisely by its digest
+    param, so editing one sample's row (or a default) re-runs only the shards it affects.
+    """
+    return manifest_config(wildcards)
+
+
+def on_error_setting(wildcards, input):
+    """config on_error, derived (takes `input`) so that switching it re-runs nothing."""
+    return config["on_error"]
 
 
 def manifest_digest(wildcards):

@@ -26,9 +26,6 @@ rule sample_manifest:
 
 rule extract_shard:
     input:
-        # ancient: the manifest is rewritten whenever any row of the sheet changes; a shard
-        # re-runs only when its own rows change (params.digest) or its VCFs do.
-        manifest=ancient(MANIFEST),
         vcfs=shard_vcfs,
         transcript=transcript_files,
     output:
@@ -44,12 +41,15 @@ rule extract_shard:
         mem_mb=1000,
         runtime=60,
     params:
+        # A shard re-runs when its own rows change (digest) or its VCFs do, not when other
+        # samples are added to the sheet.
         digest=extract_digest,
-        on_error=config["on_error"],
+        config=shard_job_config,
+        on_error=on_error_setting,
         padding=config["padding"],
         annotations=str(ANNOTATIONS),
     shell:
-        "python -m erbb2_tki.pipeline extract --manifest {input.manifest:q}"
+        "python -m erbb2_tki.pipeline extract --config-json {params.config:q}"
         " --shard {wildcards.shard} --out-dir {output.shard_dir:q}"
         " --padding {params.padding} --annotations {params.annotations:q}"
         " --expect-digest {params.digest} --on-error {params.on_error} --log {log:q}"

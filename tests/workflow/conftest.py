@@ -1,0 +1,22 @@
+"""Fixtures for the workflow tests: the example batch, copied and run once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from workflow_helpers import EXAMPLE_CONFIG, Run, copy_example, run_snakemake
+
+
+@pytest.fixture(scope="session")
+def example_sheet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_example(tmp_path_factory.mktemp("example_inputs"))
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory: pytest.TempPathFactory, example_sheet: Path) -> Run:
+    """The bundled example, run once (in shards of about two samples) for the tests to read."""
+    workdir = tmp_path_factory.mktemp("example_run")
+    run = run_snakemake(workdir, config={"samples": example_sheet, **EXAMPLE_CONFIG})
+    assert run.returncode == 0, run.output[-4000:]
+    return run
