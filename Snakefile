@@ -9,6 +9,9 @@ min_version("8.20")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/captions/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/annotate.smk"

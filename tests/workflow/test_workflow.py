@@ -69,6 +69,7 @@ def test_dry_run_plans_one_job_per_shard(example_sheet: Path, tmp_path: Path) ->
         "extract_shard": n_shards,
         "annotate_shard": n_shards,
         "summarize": 1,
+        "report_figures": 1,
         "check_batch": 1,
     }
     assert not (tmp_path / "results").exists()  # a dry run writes nothing
@@ -113,6 +114,8 @@ def test_example_summary_known_answers(example_run: Run) -> None:
     # No ERBB2 call: ok, with no verdict at all.
     assert summary.loc["S06", ["verdict_sensitive", "verdict_resistant"]].tolist() == ["", ""]
     assert (example_run.workdir / "results/batch/check.txt").read_text() == "all 6 samples ok\n"
+    for figure in ("lollipop.svg", "verdict_heatmap.svg", "verdicts.html"):
+        assert (example_run.workdir / "results/report" / figure).stat().st_size > 0
 
 
 def test_example_per_sample_outputs(example_run: Run) -> None:
@@ -222,6 +225,7 @@ def test_adding_a_sample_reruns_one_shard(
         "extract_shard": 1,
         "annotate_shard": 1,
         "summarize": 1,
+        "report_figures": 1,
         "check_batch": 1,
     }
     n_shards = shards.shard_count(7, EXAMPLE_CONFIG["shard_size"])
@@ -266,6 +270,7 @@ def test_knowledge_base_change_reannotates_without_extracting(
         "all": 1,
         "annotate_shard": 2,
         "summarize": 1,
+        "report_figures": 1,
         "check_batch": 1,
     }
     second = run_snakemake(workdir, config=config)

@@ -24,6 +24,26 @@ SHARDS = sharding.assign(
 )
 ANNOTATIONS = Path(config["annotations"] or Path(workflow.basedir) / "annotations")
 MANIFEST = "results/batch/samples.tsv"
+CAPTIONS = Path(workflow.basedir) / "workflow" / "report" / "captions"
+
+
+def _kb_release():
+    """Version and content hash of the knowledge base, for the report's captions.
+
+    Read from metadata.yaml without validating: the annotate jobs load and check the whole
+    knowledge base, and fail with a message if it is broken.
+    """
+    import yaml
+
+    path = ANNOTATIONS / "knowledge" / "metadata.yaml"
+    if not path.is_file():
+        return {"version": "", "content_hash": ""}
+    with open(path, encoding="utf-8") as handle:
+        metadata = yaml.safe_load(handle) or {}
+    return {key: str(metadata.get(key, "")) for key in ("version", "content_hash")}
+
+
+KB_RELEASE = _kb_release()
 
 
 wildcard_constraints:
@@ -118,11 +138,27 @@ def annotate_dirs(wildcards):
     return [f"results/annotate/shard_{k}" for k in SHARDS]
 
 
+def report_settings(wildcards):
+    """The config values the verdict page prints, as --setting=KEY=VALUE arguments."""
+    keys = (
+        "samples",
+        "input_dir",
+        "annotations",
+        "build",
+        "tumour_type",
+        "include_filtered",
+    )
+    return [f"--setting={key}={config[key]}" for key in keys]
+
+
 def batch_outputs(wildcards):
     return [
         "results/batch/summary.tsv",
         "results/batch/drug_matrix.tsv",
         "results/batch/summary.xlsx",
         "results/batch/erbb2_tki_mqc.tsv",
+        "results/report/lollipop.svg",
+        "results/report/verdict_heatmap.svg",
+        "results/report/verdicts.html",
         "results/batch/check.txt",
     ]

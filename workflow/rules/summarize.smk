@@ -6,13 +6,33 @@ rule summarize:
         manifest=MANIFEST,
         shard_dirs=annotate_dirs,
     output:
-        summary="results/batch/summary.tsv",
-        drug_matrix="results/batch/drug_matrix.tsv",
+        summary=report(
+            "results/batch/summary.tsv",
+            caption="../report/captions/summary.rst",
+            category="Tables",
+            labels={"table": "summary"},
+        ),
+        drug_matrix=report(
+            "results/batch/drug_matrix.tsv",
+            caption="../report/captions/drug_matrix.rst",
+            category="Tables",
+            labels={"table": "drug matrix"},
+        ),
         alleles="results/batch/alleles.tsv",
         evidence="results/batch/evidence.tsv",
-        verdicts="results/batch/verdicts.tsv",
+        verdicts=report(
+            "results/batch/verdicts.tsv",
+            caption="../report/captions/verdicts_table.rst",
+            category="Tables",
+            labels={"table": "verdicts"},
+        ),
         structural="results/batch/structural.tsv",
-        excel="results/batch/summary.xlsx",
+        excel=report(
+            "results/batch/summary.xlsx",
+            caption="../report/captions/excel.rst",
+            category="Tables",
+            labels={"table": "Excel workbook"},
+        ),
         multiqc="results/batch/erbb2_tki_mqc.tsv",
     log:
         "results/logs/summarize/summarize.log",
@@ -26,16 +46,67 @@ rule summarize:
         runtime=30,
     params:
         out_dir=subpath(output.summary, parent=True),
+        kb_version=KB_RELEASE["version"],
+        kb_hash=KB_RELEASE["content_hash"],
     shell:
         "python -m erbb2_tki.pipeline summarize --manifest {input.manifest:q}"
         " --out-dir {params.out_dir:q} --log {log:q} {input.shard_dirs:q}"
 
 
+# The report's figures and verdict page (snakemake --report report.html collects them).
+rule report_figures:
+    input:
+        summary="results/batch/summary.tsv",
+        alleles="results/batch/alleles.tsv",
+        verdicts="results/batch/verdicts.tsv",
+    output:
+        lollipop=report(
+            "results/report/lollipop.svg",
+            caption="../report/captions/lollipop.rst",
+            category="Batch overview",
+            labels={"figure": "ERBB2 alleles on NP_004439.2"},
+        ),
+        heatmap=report(
+            "results/report/verdict_heatmap.svg",
+            caption="../report/captions/verdict_heatmap.rst",
+            category="Batch overview",
+            labels={"figure": "verdict heatmap"},
+        ),
+        verdicts=report(
+            "results/report/verdicts.html",
+            caption="../report/captions/verdicts.rst",
+            category="Verdicts",
+            labels={"page": "verdicts"},
+        ),
+    log:
+        "results/logs/report_figures/report_figures.log",
+    benchmark:
+        "results/benchmarks/report_figures/report_figures.tsv"
+    conda:
+        "../envs/erbb2_tki.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    params:
+        batch_dir=subpath(input.summary, parent=True),
+        out_dir=subpath(output.lollipop, parent=True),
+        annotations=str(ANNOTATIONS),
+        settings=report_settings,
+        kb_version=KB_RELEASE["version"],
+        kb_hash=KB_RELEASE["content_hash"],
+    shell:
+        "python -m erbb2_tki.report_html --batch-dir {params.batch_dir:q}"
+        " --out-dir {params.out_dir:q} --annotations {params.annotations:q}"
+        " {params.settings:q} --log {log:q}"
+
+
 # With on_error: continue, failed samples do not stop the batch; this last job makes the run
-# exit non-zero, listing them, after every summary has been written.
+# exit non-zero, listing them, after every summary and figure has been written.
 rule check_batch:
     input:
         summary="results/batch/summary.tsv",
+        figures=rules.report_figures.output,
     output:
         check="results/batch/check.txt",
     log:
