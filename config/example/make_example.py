@@ -1,6 +1,7 @@
 """Write the bundled example batch: six small, self-written VCFs and config/samples.tsv.
 
-Run from anywhere: `python config/example/make_example.py`. The output is deterministic (no
+Run from anywhere: `python config/example/make_example.py [CONFIG_DIR]` (default: this
+checkout's config/). The output is deterministic (no
 dates), so re-running it reproduces the committed files byte for byte.
 
 Positions and reference bases come from NM_004448.4 (exon table and mRNA; GRCh38 = GRCh37 +
@@ -20,6 +21,7 @@ c.2494 = 39,725,049.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pysam
@@ -89,10 +91,13 @@ def write(path: Path, text: str, *, bgzip: bool = False, index: bool = False) ->
         pysam.tabix_index(str(path), preset="vcf", force=True)
 
 
-def main() -> None:
+def main(config_dir: Path = CONFIG) -> None:
+    """Write the example VCFs to config_dir/example and the sheet to config_dir/samples.tsv."""
+    here = config_dir / "example"
+    here.mkdir(parents=True, exist_ok=True)
     # S01: GRCh37 with b37 contig names ("17"), plain text: L755S (and an EGFR call).
     write(
-        HERE / "S01_L755S_GRCh37.vcf",
+        here / "S01_L755S_GRCh37.vcf",
         vcf_text(
             "GRCh37",
             ["S01"],
@@ -104,7 +109,7 @@ def main() -> None:
     )
     # S02: GRCh38, bgzipped and indexed: L755S.
     write(
-        HERE / "S02_L755S_GRCh38.vcf.gz",
+        here / "S02_L755S_GRCh38.vcf.gz",
         vcf_text("GRCh38", ["S02"], [record("chr17", 39723967, "T", "C", [("0/1", 70, 30)])]),
         bgzip=True,
         index=True,
@@ -112,7 +117,7 @@ def main() -> None:
     # S03: GRCh38 tumour/normal (Mutect2-style header hints, normal column first):
     # L869R with the acquired gatekeeper T798I at a lower fraction.
     write(
-        HERE / "S03_L869R_T798I_tumour_normal.vcf.gz",
+        here / "S03_L869R_T798I_tumour_normal.vcf.gz",
         vcf_text(
             "GRCh38",
             ["NORMAL", "TUMOR"],
@@ -127,7 +132,7 @@ def main() -> None:
     )
     # S04: GRCh38, bgzipped without an index: the YVMA duplication left-aligned.
     write(
-        HERE / "S04_YVMA_left_aligned.vcf.gz",
+        here / "S04_YVMA_left_aligned.vcf.gz",
         vcf_text(
             "GRCh38",
             ["S04"],
@@ -137,7 +142,7 @@ def main() -> None:
     )
     # S05: GRCh38, plain text: the same duplication written at its right-most position.
     write(
-        HERE / "S05_YVMA_right_shifted.vcf",
+        here / "S05_YVMA_right_shifted.vcf",
         vcf_text(
             "GRCh38",
             ["S05"],
@@ -146,7 +151,7 @@ def main() -> None:
     )
     # S06: GRCh38, calls outside ERBB2 only (EGFR, TP53): no ERBB2 call.
     write(
-        HERE / "S06_no_ERBB2_call.vcf",
+        here / "S06_no_ERBB2_call.vcf",
         vcf_text(
             "GRCh38",
             ["S06"],
@@ -167,8 +172,8 @@ def main() -> None:
         "S05\texample/S05_YVMA_right_shifted.vcf\t\t\tLUAD\tGRCh38",
         "S06\texample/S06_no_ERBB2_call.vcf\t\t\tCOADREAD\t",
     ]
-    (CONFIG / "samples.tsv").write_text("\n".join(sheet) + "\n", encoding="utf-8")
+    (config_dir / "samples.tsv").write_text("\n".join(sheet) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else CONFIG)
