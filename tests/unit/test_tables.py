@@ -160,6 +160,7 @@ def test_multiqc_header_is_yaml_and_rows_are_samples(summary: pd.DataFrame) -> N
     assert config["plot_type"] == "table"
     assert "1.0.0" in config["description"]
     assert set(config["headers"]) == set(tables.MQC_COLUMNS)
+    assert config["headers"]["verdict_resistant"]["title"] == "Resistant"
     body = pd.read_csv(io.StringIO(text), sep="\t", comment="#", dtype=str, keep_default_na=False)
     assert list(body["Sample"]) == ["P1", "P2", "P3"]
     assert body.set_index("Sample").loc["P3", "status"] == "failed"
@@ -177,10 +178,10 @@ def test_excel_sheets_frozen_filtered_and_sized(tmp_path: Path, summary: pd.Data
     assert book.sheetnames == ["summary", "alleles", "drug matrix", "verdicts"]
     sheet = book["summary"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:S{len(summary) + 1}"
+    assert sheet.auto_filter.ref == f"A1:T{len(summary) + 1}"
     assert [c.value for c in sheet[1]][:3] == ["sample", "status", "reason"]
     assert sheet["A2"].value == "P1"
-    assert sheet["G3"].value == 3  # n_alleles of P2, stored as a number
+    assert sheet["H3"].value == 3  # n_alleles of P2, stored as a number
     widths = {k: v.width for k, v in sheet.column_dimensions.items()}
     assert widths["A"] == 8  # 'sample' + 2, at least 8
     assert widths["C"] == len("sample P3, file p3.vcf: empty Fix: x") + 2

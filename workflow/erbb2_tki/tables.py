@@ -26,6 +26,7 @@ SUMMARY_COLUMNS = [
     "status",
     "reason",
     "build",
+    "build_source",
     "tumour_type",
     "tumour_sample",
     "n_alleles",
@@ -200,6 +201,7 @@ def summary_row(
         "status": str(status.get("status", "")),
         "reason": str(status.get("reason", "")),
         "build": str(status.get("build", "")),
+        "build_source": str(status.get("build_source", "")),
         "tumour_type": str(status.get("tumour_type", "")),
         "tumour_sample": str(status.get("tumour_sample", "")),
         "n_alleles": str(len(allele_rows)) if status.get("status") == "ok" else "",
@@ -291,15 +293,16 @@ def _yaml_quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# Column -> (title shown in MultiQC, description shown on hover).
 MQC_COLUMNS = {
-    "status": "ok, or failed (the reason is in summary.tsv)",
-    "n_alleles": "ERBB2 alleles called in the tumour sample",
-    "alleles": "Alleles on NP_004439.2 (short form)",
-    "oncogenic_alleles": "Alleles the knowledge base calls oncogenic or likely oncogenic",
-    "verdict_sensitive": "TKIs with a sensitive verdict",
-    "verdict_resistant": "TKIs with a resistant verdict",
-    "verdict_conflicting": "TKIs with conflicting evidence",
-    "structural_events": "Possible ERBB2 amplification or structural event",
+    "status": ("Status", "ok, or failed (the reason is in results/batch/summary.tsv)"),
+    "n_alleles": ("ERBB2 alleles", "ERBB2 alleles called in the tumour sample"),
+    "alleles": ("Alleles", "Alleles on NP_004439.2 that decide verdicts (short form)"),
+    "oncogenic_alleles": ("Oncogenic", "Alleles the knowledge base calls (likely) oncogenic"),
+    "verdict_sensitive": ("Sensitive", "TKIs and other drugs with a sensitive verdict"),
+    "verdict_resistant": ("Resistant", "Drugs with a resistant verdict"),
+    "verdict_conflicting": ("Conflicting", "Drugs whose evidence conflicts"),
+    "structural_events": ("Structural", "Possible ERBB2 amplification or structural event"),
 }
 
 
@@ -324,9 +327,9 @@ def multiqc_text(summary: pd.DataFrame, kb_version: str) -> str:
         "#     namespace: 'ERBB2 TKI'",
         "# headers:",
     ]
-    for column, text in MQC_COLUMNS.items():
+    for column, (title, text) in MQC_COLUMNS.items():
         lines.append(f"#     {column}:")
-        lines.append(f"#         title: {_yaml_quote(column)}")
+        lines.append(f"#         title: {_yaml_quote(title)}")
         lines.append(f"#         description: {_yaml_quote(text)}")
         if column == "n_alleles":
             lines.append("#         format: '{:,.0f}'")
