@@ -200,6 +200,8 @@ def _read_alleles(
         if var_end < start or variant.POS > end:
             continue
         filt = _filter_text(variant)
+        if not variant.ALT:  # ALT '.': a reference call, no allele to name
+            skipped["missing"] += 1
         for alt_index, alt in enumerate(variant.ALT, start=1):
             kind = vcf_io.classify_alt(variant.REF, alt)
             if kind != "small":
