@@ -19,6 +19,7 @@ from cyvcf2 import VCF
 
 from erbb2_tki.annotate import ALLELE_COLUMNS, annotate_sample
 from erbb2_tki.cli import main
+from erbb2_tki.errors import InputError
 from erbb2_tki.knowledge import load_knowledge
 
 HEADER_38 = """##fileformat=VCFv4.2
@@ -303,4 +304,23 @@ def test_cli_reports_a_build_conflict_as_an_input_error(tmp_path):
     assert proc.returncode == 2
     assert str(vcf) in proc.stderr
     assert "GRCh37" in proc.stderr and "GRCh38" in proc.stderr
+    assert not (tmp_path / "o.tsv").exists()
+
+
+def test_unknown_tumour_type_is_an_input_error_naming_the_users_file(tmp_path, kb):
+    vcf = _write_vcf(tmp_path / "in.vcf", "chr17\t39723967\t.\tT\tC\t50\tPASS\t.\tGT\t0/1\n")
+    with pytest.raises(InputError) as err:
+        annotate_sample(
+            "S1",
+            vcf,
+            build=None,
+            kb=kb,
+            tumour_type="BRAC",
+            source="/data/batch7/S1.vcf.gz",
+            out_alleles=tmp_path / "o.tsv",
+        )
+    text = str(err.value)
+    assert "sample S1" in text
+    assert "/data/batch7/S1.vcf.gz" in text
+    assert "'BRAC'" in text and "Fix:" in text and "tumor_type" in text
     assert not (tmp_path / "o.tsv").exists()

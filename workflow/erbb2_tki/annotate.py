@@ -363,11 +363,14 @@ def annotate_sample(
     out_verdicts: str | os.PathLike[str] | None = None,
     out_structural: str | os.PathLike[str] | None = None,
     include_filtered: bool = False,
+    source: str | os.PathLike[str] | None = None,
 ) -> SampleResult:
     """Annotate one sample's VCF (normally its extracted ERBB2 region) and write the outputs asked for.
 
-    Raises InputError, naming the sample and file, for anything wrong with the input. Outputs are
-    written atomically: on any error none of them is left half-written.
+    `source` is the user's original VCF when `vcf` is its extracted region: errors name it, since
+    that is the file the user can fix. Raises InputError, naming the sample and file, for anything
+    wrong with the input. Outputs are written atomically: on any error none of them is left
+    half-written.
     """
     from . import interpret, knowledge, vcf_io
 
@@ -375,6 +378,7 @@ def annotate_sample(
     try:
         if kb is None:
             kb = knowledge.load_knowledge()
+        tumour_type = _resolve_tumour_type(kb, tumour_type)
         reader = vcf_io.open_vcf(path)
         build_call = vcf_io.detect_build(reader, path, build)
         tumour_index, tumour_name = vcf_io.choose_tumour_sample(
@@ -385,7 +389,7 @@ def annotate_sample(
         alleles = _read_alleles(reader, build_call.build, tumour_index, skipped, structural, sample)
         reader.close()
     except InputError as err:
-        raise err.with_context(sample=sample, path=str(path)) from None
+        raise _in_context(err, sample, path, source) from None
 
     merged = _merge_in_cis(alleles, build_call.build)
     listed = sorted(
@@ -440,8 +444,29 @@ def annotate_sample(
             if out is not None:
                 write_tsv(frame, out)
     except InputError as err:
-        raise err.with_context(sample=sample, path=str(path)) from None
+        raise _in_context(err, sample, path, source) from None
     return result
+
+
+def _in_context(err: InputError, sample: str, path: Path, source: Any) -> InputError:
+    """Name the sample, and the user's own file rather than an intermediate extract."""
+    if source is not None and err.path in (None, str(path)):
+        err.path = str(source)
+    return err.with_context(sample=sample, path=str(path))
+
+
+def _resolve_tumour_type(kb: Any, tumour_type: str | None) -> str | None:
+    """The sample's OncoTree code, checked before any work, with an error that points at the input."""
+    try:
+        return kb.resolve_tumour_type(tumour_type)
+    except InputError as err:
+        raise InputError(
+            f"unknown tumour type {tumour_type!r}: not an OncoTree code the knowledge base knows "
+            f"({err.path})",
+            field="tumor_type",
+            fix="give an OncoTree code such as BRCA, ILC, IDC, NSCLC, LUAD, COADREAD, BLCA or CESC "
+            "in the sample sheet's tumor_type column (or --tumor-type), or leave it empty",
+        ) from None
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -667,6 +692,7 @@ def run_cli(args: argparse.Namespace) -> int:
             out_tki=args.out_tki,
             out_verdicts=args.out_verdicts,
             include_filtered=args.include_filtered,
+            source=args.input,
         )
     n = len(result.alleles)
     print(

@@ -384,6 +384,7 @@ def annotate_shard(
                 out_verdicts=outputs["verdicts"],
                 out_structural=outputs["structural"],
                 include_filtered=include_filtered,
+                source=row.vcf,
             )
 
         outcome = _attempt(run, row.sample, "annotate", log, on_error)
