@@ -110,11 +110,11 @@ def test_multiallelic_record_names_each_alt_with_its_own_vaf(tmp_path, kb):
         kb,
     )
     rows = result.alleles.set_index("alt_index")
-    assert rows.loc[1, "hgvsp_short"] == "p.L755S"
-    assert rows.loc[2, "hgvsp_short"] == "p.L755W"
-    assert rows.loc[1, "vaf"] == "0.3"
-    assert rows.loc[2, "vaf"] == "0.6"
-    assert rows.loc[2, "alt_depth"] == "60"
+    assert rows.loc["1", "hgvsp_short"] == "p.L755S"
+    assert rows.loc["2", "hgvsp_short"] == "p.L755W"
+    assert rows.loc["1", "vaf"] == "0.3"
+    assert rows.loc["2", "vaf"] == "0.6"
+    assert rows.loc["2", "alt_depth"] == "60"
 
 
 def test_phased_snvs_in_one_codon_are_one_change(tmp_path, kb):
@@ -182,10 +182,10 @@ def test_filtered_and_ref_mismatch_alleles_are_listed_but_do_not_decide(tmp_path
     )
     result = _annotate(tmp_path, body, kb)
     rows = result.alleles.set_index("pos")
-    assert rows.loc[39723967, "used_for_verdict"] == "no:filtered"
-    assert rows.loc[39724811, "used_for_verdict"] == "no:ref_mismatch"
-    assert rows.loc[39724811, "hgvsc"] == ""
-    assert "ref_mismatch" in rows.loc[39724811, "flags"]
+    assert rows.loc["39723967", "used_for_verdict"] == "no:filtered"
+    assert rows.loc["39724811", "used_for_verdict"] == "no:ref_mismatch"
+    assert rows.loc["39724811", "hgvsc"] == ""
+    assert "ref_mismatch" in rows.loc["39724811", "flags"]
     assert result.tki.empty
 
 

@@ -21,9 +21,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from . import PROTEIN, TRANSCRIPT, __version__
 from .errors import InputError
@@ -117,25 +118,74 @@ INFO_KEYS = [
 ]
 
 
+TABLE_COLUMNS = {
+    "alleles": ALLELE_COLUMNS,
+    "tki": TKI_COLUMNS,
+    "verdicts": VERDICT_COLUMNS,
+    "structural": STRUCTURAL_COLUMNS,
+}
+
+
 @dataclass
 class SampleResult:
-    """Everything one sample's annotation produced, for tables and the batch summary."""
+    """Everything one sample's annotation produced, for tables and the batch summary.
+
+    `rows` holds each table ("alleles", "tki", "verdicts", "structural") as rows of text, exactly
+    as written to the per-sample TSVs; the DataFrame properties are views built on demand (the
+    workflow never needs them, and pandas costs more than the annotation itself).
+    """
 
     sample: str
     build: str
     build_source: str
     tumour_sample: str | None
-    alleles: pd.DataFrame
-    tki: pd.DataFrame
-    verdicts: pd.DataFrame
-    structural: pd.DataFrame
+    rows: dict[str, list[dict[str, str]]]
     skipped: dict[str, int] = field(default_factory=dict)
     kb_version: str = ""
     kb_hash: str = ""
 
+    def table(self, name: str) -> pd.DataFrame:
+        """One table as a DataFrame of strings, its columns in the documented order."""
+        import pandas as pd
+
+        columns = TABLE_COLUMNS[name]
+        frame = pd.DataFrame(self.rows[name], columns=_columns(self.rows[name], columns), dtype=str)
+        return frame.fillna("")
+
     @property
-    def structural_events(self) -> list[dict[str, Any]]:
-        return self.structural.to_dict("records")
+    def alleles(self) -> pd.DataFrame:
+        return self.table("alleles")
+
+    @property
+    def tki(self) -> pd.DataFrame:
+        return self.table("tki")
+
+    @property
+    def verdicts(self) -> pd.DataFrame:
+        return self.table("verdicts")
+
+    @property
+    def structural(self) -> pd.DataFrame:
+        return self.table("structural")
+
+    @property
+    def structural_events(self) -> list[dict[str, str]]:
+        return list(self.rows["structural"])
+
+
+def _columns(rows: list[dict[str, str]], columns: list[str]) -> list[str]:
+    """The documented columns, then any extra keys the rows carry, in first-seen order."""
+    extra: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                extra[key] = None
+    return columns + list(extra)
+
+
+def _text_row(row: dict[str, Any]) -> dict[str, str]:
+    """Every value as the text the TSV will hold ('' for None)."""
+    return {key: _fmt(value) for key, value in row.items()}
 
 
 @dataclass
@@ -424,10 +474,12 @@ def annotate_sample(
         build=build_call.build,
         build_source=build_call.source,
         tumour_sample=tumour_name,
-        alleles=_frame(allele_rows, ALLELE_COLUMNS),
-        tki=_frame(tki_rows, TKI_COLUMNS),
-        verdicts=_frame(verdict_rows, VERDICT_COLUMNS),
-        structural=_frame(structural, STRUCTURAL_COLUMNS),
+        rows={
+            "alleles": [_text_row(r) for r in allele_rows],
+            "tki": [_text_row(r) for r in tki_rows],
+            "verdicts": [_text_row(r) for r in verdict_rows],
+            "structural": [_text_row(r) for r in structural],
+        },
         skipped=dict(sorted(skipped.items())),
         kb_version=kb.version,
         kb_hash=kb.content_hash,
@@ -435,14 +487,14 @@ def annotate_sample(
     try:
         if out_vcf is not None:
             write_annotated_vcf(path, out_vcf, listed, kb)
-        for frame, out in (
-            (result.alleles, out_alleles),
-            (result.tki, out_tki),
-            (result.verdicts, out_verdicts),
-            (result.structural, out_structural),
+        for name, out in (
+            ("alleles", out_alleles),
+            ("tki", out_tki),
+            ("verdicts", out_verdicts),
+            ("structural", out_structural),
         ):
             if out is not None:
-                write_tsv(frame, out)
+                write_table(result.rows[name], TABLE_COLUMNS[name], out)
     except InputError as err:
         raise _in_context(err, sample, path, source) from None
     return result
@@ -467,12 +519,6 @@ def _resolve_tumour_type(kb: Any, tumour_type: str | None) -> str | None:
             fix="give an OncoTree code such as BRCA, ILC, IDC, NSCLC, LUAD, COADREAD, BLCA or CESC "
             "in the sample sheet's tumor_type column (or --tumor-type), or leave it empty",
         ) from None
-
-
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    extra = [c for c in frame.columns if c not in columns]
-    return frame.reindex(columns=columns + extra).fillna("")
 
 
 def _allele_row(sample: str, a: _Allele, tumour_name: str | None, build: str) -> dict[str, Any]:
@@ -527,14 +573,13 @@ def _atomic_target(out: str | os.PathLike[str]) -> tuple[Path, Path]:
     return target, tmp
 
 
-def write_tsv(frame: pd.DataFrame, out: str | os.PathLike[str]) -> None:
-    """Write a table as TSV atomically (temp file in the same folder, then rename)."""
-    target, tmp = _atomic_target(out)
-    try:
-        frame.to_csv(tmp, sep="\t", index=False, lineterminator="\n")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+def write_table(
+    rows: list[dict[str, str]], columns: list[str], out: str | os.PathLike[str]
+) -> None:
+    """Write rows of text as TSV atomically (temp file in the same folder, then rename)."""
+    from .tables import atomic_write_bytes, records_tsv_bytes
+
+    atomic_write_bytes(out, records_tsv_bytes(rows, _columns(rows, columns)))
 
 
 def _info_value(values: Iterable[str]) -> str:
@@ -694,7 +739,7 @@ def run_cli(args: argparse.Namespace) -> int:
             include_filtered=args.include_filtered,
             source=args.input,
         )
-    n = len(result.alleles)
+    n = len(result.rows["alleles"])
     print(
         f"{label}: {n} ERBB2 allele{'s' if n != 1 else ''} on {result.build} "
         f"({result.build_source}); knowledge base {result.kb_version}"

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from .errors import InputError
 from .model import AlleleName, ProteinChange
+from .yamlio import load_yaml
 
 EXIT_DIFFERENT = 1
 
@@ -460,9 +461,8 @@ def cmd_hash(args: argparse.Namespace, out: TextIO | None = None) -> int:
     files, content_hash = knowledge.compute_hashes(base)
     for name in sorted(files):
         print(f"{files[name]}  {name}", file=out)
-    import yaml
 
-    meta = yaml.safe_load((base / knowledge.METADATA_FILE).read_text(encoding="utf-8")) or {}
+    meta = load_yaml((base / knowledge.METADATA_FILE).read_text(encoding="utf-8")) or {}
     recorded = meta.get("content_hash")
     if recorded == content_hash:
         print(f"content hash {content_hash} (matches metadata.yaml)", file=out)

@@ -37,6 +37,7 @@ from . import paths
 from .errors import InputError
 from .model import AlleleName, ProteinChange
 from .oncotree import PAN, ROOT, OncoTree, parse_oncotree_rows
+from .yamlio import load_yaml
 
 KNOWLEDGE_SUBDIR = "knowledge"
 EVIDENCE_FILE = "evidence.tsv"
@@ -607,7 +608,7 @@ def _schema(file_name: str) -> dict[str, Any]:
     name = SCHEMAS[file_name]
     if name not in _SCHEMA_CACHE:
         with open(paths.schemas_dir() / name, encoding="utf-8") as handle:
-            _SCHEMA_CACHE[name] = yaml.safe_load(handle)
+            _SCHEMA_CACHE[name] = load_yaml(handle)
     return _SCHEMA_CACHE[name]
 
 
@@ -742,7 +743,7 @@ def _yaml_line(path: Path, keys: list[Any]) -> int | None:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(_read_text(path))
+        document = load_yaml(_read_text(path))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise InputError(

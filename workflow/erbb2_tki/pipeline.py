@@ -24,12 +24,11 @@ on_error=stop the job exits non-zero at the first failed sample.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,16 +333,16 @@ def annotate_shard(
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     status_rows = []
-    shard_tables: dict[str, list[pd.DataFrame]] = {name: [] for name in SHARD_TABLES}
+    shard_tables: dict[str, list[dict[str, str]]] = {name: [] for name in SHARD_TABLES}
+    leftovers = _temp_files(annotated_dir, tables_dir)
     for row in rows:
         outputs = per_sample_outputs(annotated_dir, tables_dir, row.sample)
         # A re-run must not leave an older run's outputs beside a sample that now fails, nor
         # the temporary files of a run that was killed while writing them.
         for path in outputs.values():
             path.unlink(missing_ok=True)
-            if path.parent.is_dir():
-                for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-                    leftover.unlink(missing_ok=True)
+            for leftover in leftovers.get((path.parent, path.name), ()):
+                leftover.unlink(missing_ok=True)
         extracted = extract_status.get(row.sample, {"status": FAILED, "reason": "not extracted"})
         base = {
             "sample": row.sample,
@@ -396,15 +395,15 @@ def annotate_shard(
             )
             continue
         result = outcome.value
-        # Read the per-sample tables back as text, so the batch tables carry exactly their bytes.
-        per_sample = {
-            "alleles": tables.read_tsv(outputs["alleles"]),
-            "evidence": tables.read_tsv(outputs["tki"]),
-            "verdicts": tables.read_tsv(outputs["verdicts"]),
-            "structural": tables.read_tsv(outputs["structural"]),
-        }
-        for name, frame in per_sample.items():
-            shard_tables[name].append(frame)
+        # The rows as annotate wrote them to the per-sample tables (text, not re-typed).
+        for name, key in (
+            ("alleles", "alleles"),
+            ("evidence", "tki"),
+            ("verdicts", "verdicts"),
+            ("structural", "structural"),
+        ):
+            shard_tables[name].extend(result.rows[key])
+        n_alleles = len(result.rows["alleles"])
         status_rows.append(
             {
                 **base,
@@ -413,22 +412,45 @@ def annotate_shard(
                 "reason": "",
                 "build": result.build,
                 "tumour_sample": result.tumour_sample or "",
-                "n_alleles": str(len(per_sample["alleles"])),
+                "n_alleles": str(n_alleles),
             }
         )
-        log.info(f"ok annotate {row.sample}: {len(per_sample['alleles'])} alleles")
+        log.info(f"ok annotate {row.sample}: {n_alleles} alleles")
     for name in SHARD_TABLES:
         columns = _columns_of(shard_tables[name], name)
-        tables.write_tsv(
-            tables.concat(shard_tables[name], columns), folder / f"{name}.tsv", columns
+        tables.atomic_write_bytes(
+            folder / f"{name}.tsv", tables.records_tsv_bytes(shard_tables[name], columns)
         )
-    status = pd.DataFrame(status_rows, columns=STATUS_COLUMNS).fillna("")
-    tables.write_tsv(status, folder / "status.tsv", STATUS_COLUMNS)
-    return status
+    tables.atomic_write_bytes(
+        folder / "status.tsv", tables.records_tsv_bytes(status_rows, STATUS_COLUMNS)
+    )
+    return pd.DataFrame(status_rows, columns=STATUS_COLUMNS).fillna("")
 
 
-def _columns_of(frames: Sequence[pd.DataFrame], name: str) -> list[str]:
-    """The columns of a shard table: those of annotate's per-sample tables."""
+def _temp_files(*folders: str | Path) -> dict[tuple[Path, str], list[Path]]:
+    """Temporary files a killed run left (".NAME.<tag>[.<tag>].tmp[.suffix]"), by (folder, NAME)
+    for each NAME they could belong to.
+
+    One listing per folder: globbing per sample would make a 1,000-sample batch quadratic.
+    """
+    found: dict[tuple[Path, str], list[Path]] = {}
+    for folder in sorted({Path(f) for f in folders}):
+        if not folder.is_dir():
+            continue
+        for entry in os.scandir(folder):
+            name = entry.name
+            if not name.startswith(".") or ".tmp" not in name:
+                continue
+            head = name[1 : name.index(".tmp")].split(".")
+            for tags in (1, 2):  # the writers add one or two tags (pid, random) before .tmp
+                if len(head) > tags:
+                    key = (folder, ".".join(head[:-tags]))
+                    found.setdefault(key, []).append(Path(entry.path))
+    return found
+
+
+def _columns_of(rows: Sequence[Mapping[str, str]], name: str) -> list[str]:
+    """The columns of a shard table: those of annotate's per-sample tables, then any extra."""
     from . import annotate
 
     known = {
@@ -437,7 +459,7 @@ def _columns_of(frames: Sequence[pd.DataFrame], name: str) -> list[str]:
         "verdicts": annotate.VERDICT_COLUMNS,
         "structural": annotate.STRUCTURAL_COLUMNS,
     }[name]
-    extra = [c for f in frames for c in f.columns if c not in known]
+    extra = [c for r in rows for c in r if c not in known]
     return list(known) + list(dict.fromkeys(extra))
 
 

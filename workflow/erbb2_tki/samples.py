@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from .errors import InputError
 from .paths import schemas_dir
+from .yamlio import load_yaml
 
 SAMPLE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 # The regex Snakemake uses as the {sample} wildcard constraint: the same rule as the sheet.
@@ -69,7 +69,7 @@ class SampleRow:
 @cache
 def _schema() -> dict[str, Any]:
     with open(schemas_dir() / "samples.schema.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return load_yaml(handle)
 
 
 def check_sample_name(name: str, *, path: str | None = None, record: str | None = None) -> None:

@@ -81,8 +81,18 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def records_tsv_bytes(records: Iterable[Mapping[str, object]], columns: Sequence[str]) -> bytes:
     """Rows of plain values as tab-separated text with a header line (no pandas needed)."""
     lines = ["\t".join(columns)]
-    lines += ["\t".join(str(r.get(c, "") or "") for c in columns) for r in records]
+    lines += ["\t".join(_cell(r.get(c)) for c in columns) for r in records]
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _cell(value: object) -> str:
+    """A value as TSV text: '' for None/NaN (0 stays 0); tabs and line breaks cannot be stored."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if "\t" in text or "\n" in text or "\r" in text:
+        return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return text
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, str]]:

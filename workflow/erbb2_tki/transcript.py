@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
-
 from . import paths
+from .yamlio import load_yaml
 
 BUILDS = ("GRCh37", "GRCh38")
 TRANSCRIPT_FILE = "transcripts/NM_004448.4.yaml"
@@ -217,7 +216,7 @@ def _join(seq: str) -> str:
 def parse_transcript(path: Path) -> Transcript:
     """Read and check the transcript YAML (ValueError naming the file on any inconsistency)."""
     with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+        data = load_yaml(handle)
     try:
         exons = tuple(
             Exon(
