@@ -17,7 +17,7 @@ EXIT_INPUT_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import annotate, kb_cli
+    from . import annotate, kb_cli, reanalysis
 
     parser = argparse.ArgumentParser(
         prog="erbb2-tki",
@@ -27,12 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     annotate.register(sub)
     kb_cli.register(sub)
-    try:
-        from . import reanalysis
-    except ImportError:  # pragma: no cover - optional until the reanalysis module lands
-        pass
-    else:
-        reanalysis.register(sub)
+    reanalysis.register(sub)
     return parser
 
 

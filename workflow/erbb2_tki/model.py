@@ -13,7 +13,8 @@ class ProteinChange:
     """One change on NP_004439.2, already 3'-shifted and named by HGVS rules.
 
     kind is one of: missense, synonymous, nonsense, stop_lost, start_lost, frameshift,
-    inframe_deletion, inframe_insertion, duplication, delins, extension, unknown.
+    inframe_deletion, inframe_insertion, duplication, delins, unknown (p.?), and codon (a
+    residue with no stated change, as knowledge-base rows such as "S310" write it).
     start/end are 1-based residues of NP_004439.2 (end == start for a single residue;
     for an insertion, the two flanking residues). ref is the reference residues start..end
     (one-letter); alt is what replaces them (one-letter; '' for a deletion; the inserted
