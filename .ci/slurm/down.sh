@@ -12,11 +12,12 @@ RUN="$STATE_DIR/run"
 
 say() { echo "slurm-down: $*" >&2; }
 
-stop() { # name pidfile
+stop() { # daemon pidfile
   local pidfile="$2" pid
   [ -s "$pidfile" ] || return 0
   pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null; then
+  # Only that daemon: a stale pid file's number may belong to another process by now.
+  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ]; then
     kill "$pid" 2>/dev/null
     for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     if kill -0 "$pid" 2>/dev/null; then
@@ -28,7 +29,7 @@ stop() { # name pidfile
   rm -f "$pidfile"
 }
 
-if [ -s "$RUN/slurmctld.pid" ] && kill -0 "$(cat "$RUN/slurmctld.pid")" 2>/dev/null; then
+if [ -s "$RUN/slurmctld.pid" ] && [ "$(cat "/proc/$(cat "$RUN/slurmctld.pid")/comm" 2>/dev/null)" = slurmctld ]; then
   scancel --quiet --user="$(id -un)" 2>/dev/null || true
 fi
 stop slurmd "$RUN/slurmd.pid"

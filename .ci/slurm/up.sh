@@ -53,9 +53,13 @@ mkdir -p "$STATE_DIR"/{ctld,spool,log,run}
 LOG="$STATE_DIR/log"
 RUN="$STATE_DIR/run"
 
-# Already up (from an earlier call)? Then only wait for the node.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-if alive "$RUN/slurmctld.pid" && alive "$RUN/slurmd.pid"; then
+# Already up (from an earlier call)? Then only wait for the node. A pid file counts only while its
+# process is still that daemon: after a reboot or a cleaned machine the number may belong to another.
+alive() { # daemon pidfile
+  local pid
+  [ -s "$2" ] && pid="$(cat "$2")" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ]
+}
+if alive slurmctld "$RUN/slurmctld.pid" && alive slurmd "$RUN/slurmd.pid"; then
   say "already running (pids in $RUN)"
   already=1
 else
