@@ -313,11 +313,7 @@ def test_output_keeps_the_header_and_the_records_byte_for_byte(tmp_path):
     assert "##erbb2_tki_extract=<" in written
     assert "Region=chr17:39695064-39733658,Method=stream" in written
     assert written.endswith(line + "\n")
-    assert Path(str(out) + ".tbi").is_file()
-    assert sorted(p.name for p in out.parent.iterdir()) == [
-        "s1.erbb2.vcf.gz",
-        "s1.erbb2.vcf.gz.tbi",
-    ]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["s1.erbb2.vcf.gz"]  # no temp, no .tbi
     assert (result.build, result.n_records, result.contig) == ("GRCh38", 1, "chr17")
     assert [v.POS for v in open_vcf(out)] == [39723967]
 
@@ -461,3 +457,39 @@ def test_fuzz_open_and_extract_raise_only_input_error(tmp_path_factory, edits, r
     except InputError as err:
         assert str(path) in str(err)
         assert not out.exists()
+
+
+def test_indexed_extract_matches_bcftools_and_replaces_a_stale_output_index(tmp_path):
+    import subprocess
+
+    text = header(["chr16", "chr17", "chr18"])
+    text += record("chr16", 5) + record("chr17", START - 10) + record("chr17", START + 1)
+    text += record("chr17", END) + record("chr17", END + 1) + record("chr18", 3)
+    path = write_bgzf(tmp_path / "in.vcf.gz", text)
+    pysam.tabix_index(str(path), preset="vcf", force=True)
+    out = tmp_path / "out.vcf.gz"
+    Path(str(out) + ".tbi").write_bytes(b"left by an earlier version")
+    result = extract_sample(path, out, build=None)
+    expected = subprocess.run(
+        ["bcftools", "view", "-H", "-r", f"chr17:{START}-{END}", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    assert (result.method, result.n_records) == ("index", 2)
+    assert extracted(out) == expected == full_scan(text)
+    assert not Path(str(out) + ".tbi").exists()
+
+
+def test_header_htslib_cannot_parse_is_named_after_the_users_file(tmp_path):
+    bad = header(["chr17"]).replace("##fileformat=VCFv4.2\n", "##fileformat=VCFv4.2\n##INFO=<ID=\n")
+    source = tmp_path / "in.vcf"
+    source.write_text(bad + record("chr17", START + 1))
+    out = tmp_path / "out.vcf.gz"
+    try:
+        extract_sample(source, out, build="GRCh38", sample="S1")
+    except InputError as err:
+        assert str(source) in str(err) and "S1" in str(err)
+        assert not out.exists()
+    else:  # htslib accepted the line: the record must still come out intact
+        assert len(extracted(out)) == 1

@@ -491,3 +491,84 @@ def test_breakend_with_mate_in_erbb2(tmp_path):
 
 def test_small_allele_is_not_an_event(tmp_path):
     assert event_of(tmp_path, "C", "END=39740000") is None
+
+
+# --------------------------------------------------------------------------------------------
+# read_header and write_bgzf (the extraction fast path)
+# --------------------------------------------------------------------------------------------
+
+
+def test_read_header_matches_htslib_for_plain_gzip_bgzip_and_bcf(tmp_path):
+    text = vcf_text("chr17\t39723967\t.\tT\tC\t50\tPASS\t.\tGT:GT\t0/1\t0/0\n", samples=("N", "T"))
+    plain = write(tmp_path, text)
+    subprocess.run(["bgzip", "-k", str(plain)], check=True)
+    (tmp_path / "plain.vcf.gz").write_bytes(gzip.compress(text.encode()))
+    subprocess.run(
+        ["bcftools", "view", "-Ob", "-o", str(tmp_path / "in.bcf"), str(plain)], check=True
+    )
+    kinds = {"in.vcf": "plain", "in.vcf.gz": "bgzf", "plain.vcf.gz": "gzip", "in.bcf": "bgzf"}
+    for name, kind in kinds.items():
+        head = vcf_io.read_header(tmp_path / name)
+        assert (head.kind, head.is_bcf) == (kind, name == "in.bcf"), name
+        assert head.samples == ["N", "T"] == open_vcf(tmp_path / name).samples, name
+        assert head.text.endswith(b"\tN\tT\n"), name
+        assert detect_build(head, name, None).build == "GRCh38"
+    assert vcf_io.read_header(plain).text == text.split("chr17\t39723967")[0].encode()
+
+
+def test_read_header_keeps_crlf_and_an_unterminated_chrom_line(tmp_path):
+    crlf = write(tmp_path, "", "crlf.vcf")
+    crlf.write_bytes(vcf_text().replace("\n", "\r\n").encode())
+    assert vcf_io.read_header(crlf).text.endswith(b"\tTUMOR\r\n")
+    assert vcf_io.read_header(crlf).samples == ["TUMOR"]
+    bare = write(tmp_path, vcf_text().rstrip("\n"), "bare.vcf")
+    assert vcf_io.read_header(bare).text == vcf_text().encode()
+
+
+def test_read_header_without_chrom_line_says_so(tmp_path):
+    path = write(tmp_path, "##fileformat=VCFv4.2\n" + CONTIG38)
+    with pytest.raises(InputError) as err:
+        vcf_io.read_header(path)
+    assert "no #CHROM line" in str(err.value) and str(path) in str(err.value)
+
+
+def test_header_check_decompresses_only_the_blocks_the_header_fills(tmp_path):
+    # 4 MB of records after a short header: the head read must stop at the #CHROM line.
+    body = "".join(f"chr17\t{1000 + i}\t.\tA\tG\t.\tPASS\t.\tGT\t0/1\n" for i in range(100000))
+    plain = write(tmp_path, vcf_text(body))
+    subprocess.run(["bgzip", str(plain)], check=True)
+    head = vcf_io._decompressed_head(tmp_path / "in.vcf.gz", "bgzf")
+    assert head.startswith(b"##fileformat=VCFv4.2\n") and b"\n#CHROM\t" in head
+    assert len(head) <= 0xFF00  # one BGZF block of text, not the file
+    gz = tmp_path / "in.gz.vcf.gz"
+    gz.write_bytes(gzip.compress(vcf_text(body).encode()))
+    gz_head = vcf_io._decompressed_head(gz, "gzip")  # one 64-kB read, however well it inflates
+    assert b"\n#CHROM\t" in gz_head and len(gz_head) < len(vcf_text(body))
+    assert vcf_text(body).encode().startswith(gz_head)
+
+
+@pytest.mark.parametrize("size", [0, 10, 0xFF00, 0xFF00 + 1, 200000])
+def test_write_bgzf_round_trips_through_gzip_and_htslib(tmp_path, size):
+    import random
+
+    rng = random.Random(size)
+    noise = bytes(rng.randrange(256) for _ in range(size // 2))  # incompressible half
+    data = (noise + b"A" * (size - len(noise)))[:size]
+    path = tmp_path / "x.gz"
+    vcf_io.write_bgzf(path, data)
+    raw = path.read_bytes()
+    assert raw.endswith(vcf_io.BGZF_EOF)
+    assert gzip.decompress(raw) == data
+    assert b"".join(vcf_io.iter_bgzf(path)) == data  # every block's size and CRC check out
+    assert vcf_io.sniff(path) == "bgzf" if size else True
+
+
+def test_write_bgzf_output_is_a_vcf_htslib_reads_and_tabix_indexes(tmp_path):
+    import pysam
+
+    text = vcf_text("chr17\t39723967\t.\tT\tC\t50\tPASS\t.\tGT\t0/1\n")
+    path = tmp_path / "out.vcf.gz"
+    vcf_io.write_bgzf(path, text.encode())
+    assert [v.POS for v in open_vcf(path)] == [39723967]
+    pysam.tabix_index(str(path), preset="vcf", force=True)
+    assert len(list(pysam.TabixFile(str(path)).fetch("chr17", 39723960, 39723970))) == 1

@@ -19,12 +19,18 @@ the possible amplification the report must show). The naming layer filters later
 
 The output is a bgzipped VCF with the original header (line endings normalised to LF) plus one
 ##erbb2_tki_extract line, then the region's records byte for byte in file order (sorted by
-position if the input was not), and its .tbi; written atomically.
+position if the input was not); written atomically. It has no .tbi: annotation reads it from
+start to end, and a few dozen records need no index.
+
+Cost per indexed WES VCF (~50k records) is about that of the index query: the header is read
+once (a few BGZF blocks, no htslib open, which would load the index a second time), the index
+is loaded once by pysam, and the output is written in one bgzip pass and read back once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import operator
 import os
@@ -68,7 +74,12 @@ def erbb2_region(build: str, padding: int = 5000) -> tuple[int, int]:
 
     The padding keeps promoter, up/downstream and splice-site calls at the transcript's ends.
     """
-    build = vcf_io.normalise_build(build)
+    return _region(vcf_io.normalise_build(build), padding)
+
+
+@functools.lru_cache(maxsize=8)
+def _region(build: str, padding: int) -> tuple[int, int]:
+    """Cached: a shard job asks for the same region once per sample."""
     start, end = load_transcript().span(build)
     return max(1, start - padding), end + padding
 
@@ -641,7 +652,7 @@ def extract_sample(
     sample: str | None = None,
     padding: int = 5000,
 ) -> ExtractResult:
-    """Write the ERBB2-region records of one VCF to `out_path` (bgzipped VCF + .tbi).
+    """Write the ERBB2-region records of one VCF to `out_path` (a bgzipped VCF, no index).
 
     The build is detected from the header and checked against `build` (sheet/config/CLI);
     `sample` only names the sample in error messages. Raises InputError (with the sample and
@@ -657,16 +668,13 @@ def extract_sample(
 
 def _extract(source: Path, out: Path, declared: str | None, padding: int) -> ExtractResult:
     where = str(source)
-    reader = vcf_io.open_vcf(source)  # validates (missing, empty, truncated, not a VCF, header)
-    try:
-        build = vcf_io.detect_build(reader, where, declared)
-        is_bcf = bool(reader.raw_header) and _is_bcf(source)
-    finally:
-        reader.close()
+    # One read of the header (missing, empty, truncated, not a VCF, #CHROM line checked there);
+    # it serves build detection, the ##contig order for bisection and the written header.
+    head = vcf_io.read_header(source)
+    build = vcf_io.detect_build(head, where, declared)
     start, end = erbb2_region(build.build, padding)
-    kind = vcf_io.sniff(source)
+    kind, is_bcf, header = head.kind, head.is_bcf, head.text
     note = ""
-    header: bytes | None = None
     records: list[bytes] | None = None
     seen: set[bytes] = set()
     method = "stream"
@@ -685,7 +693,6 @@ def _extract(source: Path, out: Path, declared: str | None, padding: int) -> Ext
         header, records, seen = _iter_bcf_region(source, start, end)
         method = "stream"
     if records is None and kind == "bgzf":
-        header, _, _ = _split_header(vcf_io.iter_bgzf(source, chunk=1 << 18), where)
         ranks = _contig_ranks(header)
         names = [n.encode() for n in CHR17_NAMES if n.encode() in ranks]
         if len(names) == 1:
@@ -704,34 +711,12 @@ def _extract(source: Path, out: Path, declared: str | None, padding: int) -> Ext
     if records is None:
         header, records, seen = _stream_text(vcf_io.iter_text(source, kind), start, end, where)
         method = "stream"
-    if header is None:
-        header = _header_bytes(source, kind, is_bcf, where)
     records, resorted = _sorted_by_pos(records)
     if resorted:
         note = (note + "; " if note else "") + "region records were out of order and were sorted"
     contig = _contig_name(seen, header)
     _write(out, header, records, _extract_line(build, contig, start, end, method, source), where)
     return ExtractResult(build.build, build.source, method, len(records), contig, note)
-
-
-def _header_bytes(source: Path, kind: str, is_bcf: bool, where: str) -> bytes:
-    if is_bcf:
-        reader = vcf_io.open_vcf(source)
-        try:
-            return str(reader.raw_header).encode()
-        finally:
-            reader.close()
-    return _split_header(vcf_io.iter_text(source, kind, chunk=1 << 18), where)[0]
-
-
-def _is_bcf(path: Path) -> bool:
-    kind = vcf_io.sniff(path)
-    if kind == "plain":
-        with open(path, "rb") as handle:
-            return handle.read(3) == b"BCF"
-    for chunk in vcf_io.iter_text(path, kind, chunk=1 << 16):
-        return chunk.startswith(b"BCF")
-    return False
 
 
 def _contig_name(seen: set[bytes], header: bytes) -> str | None:
@@ -745,9 +730,11 @@ def _contig_name(seen: set[bytes], header: bytes) -> str | None:
 
 
 def _write(out: Path, header: bytes, records: list[bytes], extra: bytes, where: str) -> None:
-    """bgzipped VCF + .tbi at `out`, atomically; validated by reading it back with htslib."""
-    import pysam
+    """bgzipped VCF at `out`, atomically; validated by reading it back with htslib.
 
+    One bgzip pass of bytes already in memory (records stay byte for byte). A .tbi left at
+    `out` by an earlier version would be stale: it is removed.
+    """
     header = header.replace(b"\r\n", b"\n")
     if not header.startswith(b"##fileformat="):
         header = b"##fileformat=VCFv4.2\n" + header  # htslib requires it first
@@ -755,29 +742,39 @@ def _write(out: Path, header: bytes, records: list[bytes], extra: bytes, where: 
         header += b"\n"
     chrom_at = header.rfind(b"\n#CHROM") + 1
     header = header[:chrom_at] + extra + header[chrom_at:]
+    body = b"".join(line + b"\n" for line in records)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp.vcf.gz", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    tmp_index = Path(tmp_name + ".tbi")
     try:
-        with pysam.BGZFile(tmp_name, "wb") as handle:
-            handle.write(header)
-            for line in records:
-                handle.write(line + b"\n")
+        vcf_io.write_bgzf(tmp, header + body)
         _validate(tmp, len(records), where)
-        pysam.tabix_index(tmp_name, preset="vcf", force=True)
-        os.replace(tmp_index, Path(str(out) + ".tbi"))
+        Path(str(out) + ".tbi").unlink(missing_ok=True)
         os.replace(tmp, out)
     finally:
-        for leftover in (tmp, tmp_index):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def _validate(path: Path, expected: int, where: str) -> None:
-    """Read the extract back: a malformed region record fails here, named, not downstream."""
-    reader = vcf_io.open_vcf(path)
+    """Read the extract back with htslib: a header or region record that htslib cannot parse
+    fails here, named after the user's file, not downstream.
+
+    This is also where the user's header meets htslib's parser (read_header does not use it),
+    so the message is the one open_vcf gives for an unreadable header.
+    """
+    import cyvcf2
+
+    try:
+        reader = cyvcf2.VCF(str(path))
+    except Exception as err:  # htslib reports every failure as a bare Exception or OSError
+        raise InputError(
+            f"htslib cannot read this VCF ({err})",
+            path=where,
+            fix="check that the file is a complete VCF/BCF (`bcftools view -h FILE` shows what "
+            "is wrong)",
+        ) from None
     count = 0
     try:
         for _ in reader:
