@@ -18,6 +18,12 @@ include: "workflow/rules/annotate.smk"
 include: "workflow/rules/summarize.smk"
 
 
+# Tiny bookkeeping jobs run where Snakemake runs, not as cluster jobs.
+localrules:
+    sample_manifest,
+    check_batch,
+
+
 rule all:
     default_target: True
     input:
