@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from erbb2_tki import pipeline, shards, tables
 
@@ -149,8 +150,9 @@ def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -
     assert set(verdicts["sample"]) == {"GOOD", "NONE"}
 
     summary = pipeline.summarize(str(batch["manifest"]), [str(shard_dir)], str(root / "batch"))
-    assert list(summary["sample"]) == ["GONE", "GOOD", "NONE", "TEXT"]
-    assert summary.set_index("sample").loc["GOOD", "alleles"] == "p.L755S"
+    assert [r["sample"] for r in summary] == ["GONE", "GOOD", "NONE", "TEXT"]
+    assert {r["sample"]: r["alleles"] for r in summary}["GOOD"] == "p.L755S"
+    assert tables.read_records(root / "batch" / "summary.tsv") == summary
     for name in ("summary.tsv", "drug_matrix.tsv", "summary.xlsx", "erbb2_tki_mqc.tsv"):
         assert (root / "batch" / name).is_file()
 
@@ -158,7 +160,7 @@ def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -
     check_file = root / "batch" / "check.txt"
     assert pipeline.check(str(root / "batch" / "summary.tsv"), str(check_file), log) == 1
     assert not check_file.exists()
-    text = pipeline.failures_text(summary.to_dict("records"))
+    text = pipeline.failures_text(summary)
     assert text.startswith("2 of 4 samples failed")
     assert "  GONE: " in text and "  TEXT: " in text
 
@@ -193,3 +195,87 @@ def test_cli_reports_failures_on_stderr_and_in_the_log(
     assert code == 1
     assert "TEXT" in capsys.readouterr().err
     assert "on_error: stop" in log.read_text()
+
+
+def _write_shard(folder: Path, tables_text: dict[str, str]) -> str:
+    folder.mkdir(parents=True)
+    for name, text in tables_text.items():
+        (folder / f"{name}.tsv").write_text(text)
+    return str(folder)
+
+
+def test_summarize_merges_shards_by_sample(batch: dict[str, Path]) -> None:
+    root = batch["root"]
+    status_header = "\t".join(pipeline.STATUS_COLUMNS) + "\n"
+
+    def status(sample: str, state: str) -> str:
+        row = {"sample": sample, "status": state, "kb_version": "1.2.0", "n_alleles": "1"}
+        return "\t".join(row.get(c, "") for c in pipeline.STATUS_COLUMNS) + "\n"
+
+    first = _write_shard(
+        root / "annotate" / "shard_1",
+        {
+            "status": status_header + status("TEXT", "failed") + status("NONE", "ok"),
+            "alleles": "sample\thgvsp_short\tused_for_verdict\n",
+            "evidence": "sample\tdrug\tresponse\tnote\n",
+            "verdicts": "sample\tdrug\tverdict\nNONE\tlapatinib\tno_evidence\n",
+            "structural": "sample\tevent\n",
+        },
+    )
+    second = _write_shard(
+        root / "annotate" / "shard_0",
+        {
+            # OLD is not in the manifest any more (removed from the sheet): left out everywhere.
+            "status": status_header + status("GOOD", "ok") + status("GONE", "failed")
+            + status("OLD", "ok"),
+            "alleles": "sample\thgvsp_short\tused_for_verdict\tcaller_field\n"
+            "OLD\tp.V777L\tyes\tz\nGOOD\tp.L755S\tyes\tq\n",
+            "evidence": "sample\tdrug\tresponse\tnote\n"
+            'GOOD\tneratinib\tsensitive\t"mild response" & <more>\n',
+            "verdicts": "sample\tdrug\tverdict\nGOOD\tneratinib\tsensitive\nOLD\tx\tresistant\n",
+            "structural": "sample\tevent\n",
+        },
+    )  # fmt: skip
+    out = root / "batch"
+    summary = pipeline.summarize(str(batch["manifest"]), [first, second], str(out))
+    assert [(r["sample"], r["status"], r["n_alleles"]) for r in summary] == [
+        ("GONE", "failed", ""),
+        ("GOOD", "ok", "1"),
+        ("NONE", "ok", "0"),
+        ("TEXT", "failed", ""),
+    ]
+    good = summary[1]
+    assert (good["alleles"], good["verdict_sensitive"], good["kb_version"]) == (
+        "p.L755S",
+        "neratinib",
+        "1.2.0",
+    )
+    alleles = tables.read_records(out / "alleles.tsv")
+    assert [(r["sample"], r["hgvsp_short"], r["caller_field"]) for r in alleles] == [
+        ("GOOD", "p.L755S", "q")
+    ]
+    assert list(alleles[0])[-1] == "caller_field"  # after annotate's own columns
+    evidence = tables.read_records(out / "evidence.tsv")
+    assert evidence[0]["note"] == '"mild response" & <more>'  # exactly as the shard has it
+    assert (out / "drug_matrix.tsv").read_text().splitlines() == [
+        "sample\tlapatinib\tneratinib",
+        "GONE\tfailed\tfailed",
+        "GOOD\tno_evidence\tsensitive",
+        "NONE\tno_evidence\tno_evidence",
+        "TEXT\tfailed\tfailed",
+    ]
+    book = load_workbook(out / "summary.xlsx")
+    assert book.sheetnames == ["summary", "alleles", "evidence", "drug matrix", "verdicts"]
+    header = [c.value for c in book["evidence"][1]]
+    note = book["evidence"].cell(row=2, column=header.index("note") + 1)
+    assert note.value == '"mild response" & <more>'
+    assert [c.value for c in book["drug matrix"]["A"]] == ["sample", "GONE", "GOOD", "NONE", "TEXT"]
+
+    again = root / "again"
+    pipeline.summarize(str(batch["manifest"]), [second, first], str(again))
+    for path in out.iterdir():
+        assert (again / path.name).read_bytes() == path.read_bytes(), path.name
+
+    (Path(first) / "status.tsv").write_text(status_header + status("TEXT", "failed"))
+    with pytest.raises(RuntimeError, match=r"no status record for sample\(s\) NONE"):
+        pipeline.summarize(str(batch["manifest"]), [first, second], str(out))

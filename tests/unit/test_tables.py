@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from erbb2_tki import tables
@@ -225,3 +228,112 @@ def test_concat_of_nothing_has_the_columns() -> None:
     empty = tables.concat([], ["sample", "drug"])
     assert list(empty.columns) == ["sample", "drug"]
     assert len(empty) == 0
+
+
+def test_tsv_cells_with_quotes_are_written_as_they_are(tmp_path: Path) -> None:
+    # A knowledge-base note in quotes: quoting it on write (and not on read) doubled its quotes
+    # at every step, '"mild response"' became '"""""""mild response"""""""' in the batch table.
+    original = frame([{"note": '"mild response"', "n": "1"}], ["note", "n"])
+    path = tmp_path / "t.tsv"
+    tables.write_tsv(original, path)
+    assert path.read_text() == 'note\tn\n"mild response"\t1\n'
+    assert tables.read_tsv(path).equals(original)
+    assert tables.read_records(path) == [{"note": '"mild response"', "n": "1"}]
+
+
+def test_read_by_sample_groups_lines_in_the_batch_columns(tmp_path: Path) -> None:
+    first = tmp_path / "a.tsv"
+    first.write_text("sample\tdrug\tverdict\nP2\tneratinib\tresistant\nP1\tafatinib\n\n")
+    second = tmp_path / "b.tsv"  # other column order, one column the batch lacks, one it adds
+    second.write_text("verdict\tsample\textra\nsensitive\tP2\tx\n")
+    grouped = tables.read_by_sample([first, second], ["sample", "drug", "verdict"])
+    assert grouped == {
+        "P2": ["P2\tneratinib\tresistant", "P2\t\tsensitive"],
+        "P1": ["P1\tafatinib\t"],  # padded
+    }
+    records = tables.SampleRecords(["sample", "drug", "verdict"], grouped)
+    assert records["P1"] == [{"sample": "P1", "drug": "afatinib", "verdict": ""}]
+    assert records.get("P9", []) == []
+    assert tables.read_header(second) == ["verdict", "sample", "extra"]
+
+
+def test_summary_records_match_the_dataframe_summary(summary: pd.DataFrame) -> None:
+    def grouped(table: pd.DataFrame) -> dict[str, list[dict[str, str]]]:
+        out: dict[str, list[dict[str, str]]] = {}
+        for record in table.to_dict("records"):
+            out.setdefault(record["sample"], []).append(record)
+        return out
+
+    rows = tables.summary_records(
+        STATUS.to_dict("records"),
+        grouped(ALLELES),
+        grouped(EVIDENCE),
+        grouped(VERDICTS),
+        grouped(STRUCTURAL),
+    )
+    assert rows == summary.to_dict("records")
+    matrix = tables.drug_matrix_table(rows, VERDICTS.to_dict("records"))
+    assert matrix.lines[1] == "P2\tsensitive\tconflicting\tresistant\tno_evidence"
+    assert list(matrix.records()) == tables.drug_matrix(summary, VERDICTS).to_dict("records")
+    assert tables.multiqc_text(rows, "1.0.0") == tables.multiqc_text(summary, "1.0.0")
+
+
+def test_excel_keeps_text_that_xml_must_escape(tmp_path: Path) -> None:
+    texts = [
+        "a & b <c> \"d\" 'e'",
+        " leading and trailing ",
+        "tab\x01control",
+        "_x0041_ literal",
+        "0.036",
+        "-12",
+        "1e5",
+        "007",
+        "ü → ✓",
+        "",
+    ]
+    table = tables.Table(["text", "n"], [f"{t}\t{i}" for i, t in enumerate(texts)])
+    path = tmp_path / "t.xlsx"
+    tables.write_excel({"odd 'sheet' & name": table}, path)
+    sheet = load_workbook(path)["odd 'sheet' & name"]
+    values = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert values == [
+        "a & b <c> \"d\" 'e'",
+        " leading and trailing ",
+        "tab_x0001_control",  # Excel shows these two as written; openpyxl reads the escapes
+        "_x005F_x0041_ literal",
+        0.036,
+        -12,
+        "1e5",
+        7,
+        "ü → ✓",
+        None,
+    ]
+    assert sheet.auto_filter.ref == "A1:B11"
+    assert sheet["A1"].font.b and not sheet["A2"].font.b
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.text(alphabet=st.characters(exclude_categories=["Cc", "Cs"]), max_size=12),
+            min_size=3,
+            max_size=3,
+        ),
+        max_size=8,
+    )
+)
+def test_excel_cells_read_back_as_written(rows: list[list[str]]) -> None:
+    table = tables.Table(["a", "b", "c"], ["\t".join(r) for r in rows])
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.xlsx"
+        tables.write_excel({"t": table}, path)
+        buffer.write(path.read_bytes())
+    sheet = load_workbook(buffer)["t"]
+    read = [list(r) for r in sheet.iter_rows(min_row=2, max_col=3, values_only=True)]
+    expected = [[tables._excel_value(t) if t else None for t in r] for r in rows]
+    # Rows whose cells are all empty have no cells to read back.
+    assert [r for r in read if any(v is not None for v in r)] == [
+        r for r in expected if any(v is not None for v in r)
+    ]

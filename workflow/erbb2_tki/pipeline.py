@@ -28,7 +28,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -449,8 +449,9 @@ def _temp_files(*folders: str | Path) -> dict[tuple[Path, str], list[Path]]:
     return found
 
 
-def _columns_of(rows: Sequence[Mapping[str, str]], name: str) -> list[str]:
-    """The columns of a shard table: those of annotate's per-sample tables, then any extra."""
+def _columns_of(headers: Sequence[Sequence[str]], name: str) -> list[str]:
+    """The columns of a batch table: those of annotate's per-sample tables, then any extra
+    column a shard's table has (in the order first seen)."""
     from . import annotate
 
     known = {
@@ -459,7 +460,7 @@ def _columns_of(rows: Sequence[Mapping[str, str]], name: str) -> list[str]:
         "verdicts": annotate.VERDICT_COLUMNS,
         "structural": annotate.STRUCTURAL_COLUMNS,
     }[name]
-    extra = [c for r in rows for c in r if c not in known]
+    extra = [c for header in headers for c in header if c not in known]
     return list(known) + list(dict.fromkeys(extra))
 
 
@@ -471,47 +472,60 @@ def summarize(
     manifest: str,
     shard_dirs: Sequence[str],
     out_dir: str,
-) -> pd.DataFrame:
-    """Batch tables from every shard; every sample of the manifest gets a summary row."""
-    batch = {name: [] for name in ("status", *SHARD_TABLES)}
-    for folder in sorted(shard_dirs):
-        for name in batch:
-            batch[name].append(tables.read_tsv(Path(folder) / f"{name}.tsv"))
-    columns = {name: _columns_of(batch[name], name) for name in SHARD_TABLES}
-    merged = {name: tables.concat(batch[name], columns[name]) for name in SHARD_TABLES}
-    status = tables.concat(batch["status"], STATUS_COLUMNS)
+) -> list[dict[str, str]]:
+    """Batch tables from every shard; every sample of the manifest gets a summary row.
+
+    Returns summary.tsv's rows. The shard tables are held as text lines grouped by sample
+    (tables.read_by_sample), never as DataFrames: one pass over each file, one dict lookup per
+    sample, and memory about the size of the tables on disk at any batch size.
+    """
+    folders = [Path(f) for f in sorted(shard_dirs)]
+    status_rows = [r for folder in folders for r in tables.read_records(folder / "status.tsv")]
     expected = [r.sample for r in read_manifest(manifest)]
-    missing = sorted(set(expected) - set(status["sample"]))
+    wanted = set(expected)
+    missing = sorted(wanted - {r.get("sample", "") for r in status_rows})
     if missing:
         raise RuntimeError(
             f"no status record for sample(s) {', '.join(missing)}: the shard outputs do not match "
             "results/batch/samples.tsv; run snakemake again."
         )
-    status = status[status["sample"].isin(expected)]
+    status = [
+        {c: r.get(c) or "" for c in STATUS_COLUMNS}
+        for r in status_rows
+        if r.get("sample", "") in wanted
+    ]
+    batch: dict[str, tables.Table] = {}
+    grouped: dict[str, tables.SampleRecords] = {}
     for name in SHARD_TABLES:
-        frame = merged[name]
-        merged[name] = frame[frame["sample"].isin(expected)].sort_values("sample", kind="stable")
-    summary = tables.build_summary(
-        status, merged["alleles"], merged["evidence"], merged["verdicts"], merged["structural"]
+        paths = [folder / f"{name}.tsv" for folder in folders]
+        columns = _columns_of([tables.read_header(p) for p in paths], name)
+        by_sample = tables.read_by_sample(paths, columns)
+        # Every row of the expected samples, sorted by sample, each sample's rows in shard order.
+        kept = {s: by_sample[s] for s in sorted(by_sample) if s in wanted}
+        batch[name] = tables.Table(columns, [line for lines in kept.values() for line in lines])
+        grouped[name] = tables.SampleRecords(columns, kept)
+    summary = tables.summary_records(
+        status, grouped["alleles"], grouped["evidence"], grouped["verdicts"], grouped["structural"]
     )
-    matrix = tables.drug_matrix(summary, merged["verdicts"])
+    summary_table = tables.Table.from_records(summary, tables.SUMMARY_COLUMNS)
+    matrix = tables.drug_matrix_table(summary, batch["verdicts"].records())
     out = Path(out_dir)
-    tables.write_tsv(summary, out / "summary.tsv", tables.SUMMARY_COLUMNS)
-    tables.write_tsv(matrix, out / "drug_matrix.tsv")
+    tables.atomic_write_bytes(out / "summary.tsv", summary_table.tsv_bytes())
+    tables.atomic_write_bytes(out / "drug_matrix.tsv", matrix.tsv_bytes())
     for name in SHARD_TABLES:
-        tables.write_tsv(merged[name], out / f"{name}.tsv", columns[name])
-    kb_versions = sorted(set(status["kb_version"]) - {""})
+        tables.atomic_write_bytes(out / f"{name}.tsv", batch[name].tsv_bytes())
+    kb_versions = sorted({r["kb_version"] for r in status} - {""})
     tables.atomic_write_bytes(
         out / "erbb2_tki_mqc.tsv",
         tables.multiqc_text(summary, ", ".join(kb_versions)).encode("utf-8"),
     )
     tables.write_excel(
         {
-            "summary": summary,
-            "alleles": merged["alleles"],
-            "evidence": merged["evidence"],
+            "summary": summary_table,
+            "alleles": batch["alleles"],
+            "evidence": batch["evidence"],
             "drug matrix": matrix,
-            "verdicts": merged["verdicts"],
+            "verdicts": batch["verdicts"],
         },
         out / "summary.xlsx",
     )
