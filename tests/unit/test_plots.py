@@ -239,6 +239,11 @@ def test_heatmap_of_500_samples_drops_names_and_stays_bounded(tmp_path: Path) ->
     assert "S123" not in text
     width_pt = float(re.search(r'width="([\d.]+)pt"', out.read_text()).group(1))
     assert width_pt < 14 * 72  # the figure does not grow with the batch beyond 60 samples
+    # the 1,500 cells are one embedded image, not 1,500 vector paths
+    assert out.read_text().count("<image") == 1
+    assert out.stat().st_size < 100_000
+    again = plots.verdict_heatmap(verdicts, tmp_path / "h500_again.svg")
+    assert again.read_bytes() == out.read_bytes()
 
 
 def test_heatmap_of_60_samples_names_every_sample(tmp_path: Path) -> None:

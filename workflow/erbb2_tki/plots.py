@@ -232,7 +232,7 @@ def residue_counts(alleles: pd.DataFrame) -> pd.DataFrame:
     if alleles.empty:
         return pd.DataFrame(columns=columns)
     rows = []
-    for _, row in alleles.iterrows():
+    for row in alleles.to_dict("records"):  # (iterrows builds a Series per row: ~10x slower)
         residue = protein_start(row)
         if residue is None:
             continue
@@ -339,7 +339,7 @@ def lollipop(
     counts = residue_counts(used)
     off_protein = 0
     if not used.empty:
-        off_protein = int(sum(protein_start(r) is None for _, r in used.iterrows()))
+        off_protein = sum(protein_start(r) is None for r in used.to_dict("records"))
     carriers = int(used["sample"].nunique()) if not used.empty else 0
 
     with matplotlib.rc_context(_RC):
@@ -591,11 +591,24 @@ def _verdict_matrix(
         drugs = sorted(verdicts["drug"].astype(str).unique())
         samples |= set(verdicts["sample"].astype(str))
     samples_sorted = sorted(samples - set(failed))
-    matrix = pd.DataFrame("no_evidence", index=samples_sorted, columns=drugs, dtype=object)
-    for _, row in verdicts.iterrows():
-        sample, verdict = str(row["sample"]), str(row["verdict"])
-        if sample in matrix.index:  # a failed sample's leftover rows do not count
-            matrix.loc[sample, str(row["drug"])] = verdict if verdict in VERDICTS else "no_evidence"
+    # One pass over the verdict rows into a dict, then the matrix in one go (setting cells one
+    # at a time with .loc took ~20 s for a 1,000-sample batch). The last row for a cell wins.
+    lookup: dict[tuple[str, str], str] = {}
+    if not verdicts.empty:
+        for sample, drug, verdict in zip(
+            verdicts["sample"].astype(str),
+            verdicts["drug"].astype(str),
+            verdicts["verdict"].astype(str),
+            strict=True,
+        ):
+            lookup[(sample, drug)] = verdict if verdict in VERDICTS else "no_evidence"
+    # A failed sample's leftover rows do not count: failed samples are not in samples_sorted.
+    matrix = pd.DataFrame(
+        [[lookup.get((s, d), "no_evidence") for d in drugs] for s in samples_sorted],
+        index=samples_sorted,
+        columns=drugs,
+        dtype=object,
+    )
     if failed:
         matrix = pd.concat(
             [matrix, pd.DataFrame("failed", index=sorted(set(failed)), columns=drugs, dtype=object)]
@@ -680,6 +693,9 @@ def verdict_heatmap(
             norm=norm,
             edgecolors="white" if labelled else "face",
             linewidth=0.8 if labelled else 0,
+            # Unlabelled (> MAX_LABELLED_SAMPLES) grids are drawn as one embedded image: as
+            # vector quads a 1,000-sample batch made a 3.5 MB SVG and took seconds to write.
+            rasterized=not labelled,
         )
         ax.set_xlim(0, n_samples)
         ax.set_ylim(n_drugs, 0)

@@ -223,11 +223,49 @@ def verdicts_page(
     return "\n".join(out) + "\n"
 
 
-def _read(path: Path) -> pd.DataFrame:
+# The columns the figures and the page read: the batch tables of a 1,000-sample run hold ~30,000
+# rows of ~30 columns, and reading only these keeps the job's memory off the batch size.
+ALLELE_COLUMNS_USED = frozenset(
+    {
+        "sample",
+        "protein_start",
+        "hgvsp_short",
+        "hgvsp",
+        "hgvsc",
+        "consequence",
+        "oncogenicity",
+        "used_for_verdict",
+        "filter",
+    }
+)
+VERDICT_COLUMNS_USED = frozenset(
+    {
+        "sample",
+        "drug",
+        "verdict",
+        "evidence_level",
+        "tumour_type_match",
+        "alleles",
+        "citations",
+        "reason",
+        "kb_version",
+        "kb_hash",
+    }
+)
+
+
+def _read(path: Path, columns: frozenset[str] | None = None) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame()
     try:
-        return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_filter=False)
+        return pd.read_csv(
+            path,
+            sep="\t",
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            usecols=None if columns is None else lambda c: c in columns,
+        )
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 
@@ -249,8 +287,8 @@ def write_report_files(
 
     batch = Path(batch_dir)
     summary = _read(batch / "summary.tsv")
-    alleles = _read(batch / "alleles.tsv")
-    verdicts = _read(batch / "verdicts.tsv")
+    alleles = _read(batch / "alleles.tsv", ALLELE_COLUMNS_USED)
+    verdicts = _read(batch / "verdicts.tsv", VERDICT_COLUMNS_USED)
     model = transcript.load_transcript(annotations_dir(annotations))
     out = Path(out_dir)
     paths = {key: out / name for key, name in REPORT_FILES.items()}
