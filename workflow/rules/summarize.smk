@@ -9,13 +9,13 @@ rule summarize:
         summary=report(
             "results/batch/summary.tsv",
             caption="../report/captions/summary.rst",
-            category="Tables",
+            category="3. Tables",
             labels={"table": "summary"},
         ),
         drug_matrix=report(
             "results/batch/drug_matrix.tsv",
             caption="../report/captions/drug_matrix.rst",
-            category="Tables",
+            category="3. Tables",
             labels={"table": "drug matrix"},
         ),
         alleles="results/batch/alleles.tsv",
@@ -23,14 +23,14 @@ rule summarize:
         verdicts=report(
             "results/batch/verdicts.tsv",
             caption="../report/captions/verdicts_table.rst",
-            category="Tables",
+            category="3. Tables",
             labels={"table": "verdicts"},
         ),
         structural="results/batch/structural.tsv",
         excel=report(
             "results/batch/summary.xlsx",
             caption="../report/captions/excel.rst",
-            category="Tables",
+            category="3. Tables",
             labels={"table": "Excel workbook"},
         ),
         multiqc="results/batch/erbb2_tki_mqc.tsv",
@@ -63,19 +63,19 @@ rule report_figures:
         lollipop=report(
             "results/report/lollipop.svg",
             caption="../report/captions/lollipop.rst",
-            category="Batch overview",
+            category="1. Batch overview",
             labels={"figure": "ERBB2 alleles on NP_004439.2"},
         ),
         heatmap=report(
             "results/report/verdict_heatmap.svg",
             caption="../report/captions/verdict_heatmap.rst",
-            category="Batch overview",
+            category="1. Batch overview",
             labels={"figure": "verdict heatmap"},
         ),
         verdicts=report(
             "results/report/verdicts.html",
             caption="../report/captions/verdicts.rst",
-            category="Verdicts",
+            category="2. Verdicts",
             labels={"page": "verdicts"},
         ),
     log:
