@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -74,7 +75,7 @@ def test_manifest_shards_follow_the_hash(tmp_path: Path) -> None:
 def extract(batch: dict[str, Path], on_error: str = "continue"):
     out = batch["root"] / "results" / "extract" / "shard_0"
     rows = pipeline.read_manifest(batch["manifest"], 0)
-    return out, pipeline.extract_shard(rows, out, on_error=on_error)
+    return out, pd.DataFrame(pipeline.extract_shard(rows, out, on_error=on_error))
 
 
 def test_extract_isolates_failures(batch: dict[str, Path]) -> None:
