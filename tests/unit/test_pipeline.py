@@ -126,12 +126,14 @@ def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -
     other = tables_dir / ".GOOD.x.alleles.tsv.x1y2z3.tmp"  # another sample's: not ours to remove
     other.write_text("sample\n")
     shard_dir = root / "annotate" / "shard_0"
-    status = pipeline.annotate_shard(
-        pipeline.read_manifest(batch["manifest"], 0),
-        str(extract_dir),
-        str(shard_dir),
-        annotated_dir=str(annotated),
-        tables_dir=str(tables_dir),
+    status = pd.DataFrame(
+        pipeline.annotate_shard(
+            pipeline.read_manifest(batch["manifest"], 0),
+            str(extract_dir),
+            str(shard_dir),
+            annotated_dir=str(annotated),
+            tables_dir=str(tables_dir),
+        )
     )
     by_sample = status.set_index("sample")
     assert list(by_sample["status"]) == ["ok", "ok", "failed", "failed"]

@@ -32,14 +32,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from . import samples as sample_sheet
 from . import shards, tables
 from .errors import InputError
-
-if TYPE_CHECKING:  # imported where used, so the light jobs (manifest, check) skip pandas
-    import pandas as pd
 
 OK = "ok"
 FAILED = "failed"
@@ -318,10 +315,11 @@ def annotate_shard(
     include_filtered: bool = False,
     on_error: str = "continue",
     log: JobLog | None = None,
-) -> pd.DataFrame:
-    """Annotate every successfully extracted sample of one shard; write its outputs and shard tables."""
-    import pandas as pd
+) -> list[dict[str, str]]:
+    """Annotate every successfully extracted sample of one shard; write its outputs and shard tables.
 
+    Returns the shard's status rows. No pandas on this path: its import cost more than the work.
+    """
     from . import annotate, knowledge
     from .paths import annotations_dir
 
@@ -329,10 +327,7 @@ def annotate_shard(
     # A broken knowledge base is not one sample's problem: it fails the job whatever on_error says.
     kb = knowledge.load_knowledge(annotations_dir(annotations or None) / "knowledge")
     log.info(f"knowledge base {kb.version} ({kb.content_hash})")
-    extract_status = {
-        str(r["sample"]): r
-        for r in tables.read_tsv(Path(extract_dir) / "status.tsv").to_dict("records")
-    }
+    extract_status = {r["sample"]: r for r in tables.read_records(Path(extract_dir) / "status.tsv")}
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     status_rows = []
@@ -427,7 +422,7 @@ def annotate_shard(
     tables.atomic_write_bytes(
         folder / "status.tsv", tables.records_tsv_bytes(status_rows, STATUS_COLUMNS)
     )
-    return pd.DataFrame(status_rows, columns=STATUS_COLUMNS).fillna("")
+    return [{c: r.get(c, "") for c in STATUS_COLUMNS} for r in status_rows]
 
 
 def _temp_files(*folders: str | Path) -> dict[tuple[Path, str], list[Path]]:
