@@ -245,7 +245,7 @@ def test_read_by_sample_groups_lines_in_the_batch_columns(tmp_path: Path) -> Non
     first = tmp_path / "a.tsv"
     first.write_text("sample\tdrug\tverdict\nP2\tneratinib\tresistant\nP1\tafatinib\n\n")
     second = tmp_path / "b.tsv"  # other column order, one column the batch lacks, one it adds
-    second.write_text("verdict\tsample\textra\nsensitive\tP2\tx\n")
+    second.write_bytes(b"verdict\tsample\textra\r\nsensitive\tP2\tx\r\n")  # Windows line ends
     grouped = tables.read_by_sample([first, second], ["sample", "drug", "verdict"])
     assert grouped == {
         "P2": ["P2\tneratinib\tresistant", "P2\t\tsensitive"],

@@ -194,7 +194,7 @@ class Table:
 def read_header(path: str | os.PathLike[str]) -> list[str]:
     """The column names of a TSV (its first line)."""
     with open(path, encoding="utf-8", newline="") as handle:
-        return handle.readline().rstrip("\n").split("\t")
+        return handle.readline().rstrip("\r\n").split("\t")
 
 
 def read_by_sample(
@@ -205,20 +205,22 @@ def read_by_sample(
     Samples keep the order they are first seen in and each sample's rows their order in the
     files (files in the order given). A file with other columns has its cells moved to
     `columns` ('' where it lacks one; columns not in `columns` are dropped); a row with too few
-    cells is padded. Blank lines are skipped.
+    cells is padded. Blank lines are skipped; '\r\n' line ends are read like '\n'.
     """
     columns = list(columns)
     width = len(columns)
     found: dict[str, list[str]] = {}
     for path in paths:
         with open(path, encoding="utf-8", newline="") as handle:
-            header = handle.readline().rstrip("\n").split("\t")
+            header = handle.readline().rstrip("\r\n").split("\t")
             body = handle.read().split("\n")
         index = header.index("sample") if "sample" in header else -1
         same = header == columns
         if not same:
             where = [header.index(c) if c in header else -1 for c in columns]
         for line in body:
+            if line.endswith("\r"):  # a table saved with Windows line ends
+                line = line[:-1]
             if not line:
                 continue
             cells = line.split("\t")
