@@ -209,7 +209,7 @@ def _show_codon(
         rows = [r for r in rows if r.drug == drug]
     alleles = sorted({r.protein.short for r in rows if r.alteration_kind == "allele"})
     print(f"alleles with evidence at this codon: {', '.join(alleles) or 'none'}", file=out)
-    matches = [_row_as_match(kb, r, sample_code) for r in rows]
+    matches = [kb.evidence_match(r, sample_code) for r in rows]
     _print_matches(kb, matches, out)
     return 0
 
@@ -227,30 +227,8 @@ def _show_class(kb: Any, name: str, sample_code: str | None, drug: str | None, o
     rows = [r for r in kb.evidence if r.alteration_kind == "class" and r.alteration == name]
     if drug:
         rows = [r for r in rows if r.drug == drug]
-    _print_matches(kb, [_row_as_match(kb, r, sample_code) for r in rows], out)
+    _print_matches(kb, [kb.evidence_match(r, sample_code) for r in rows], out)
     return 0
-
-
-def _row_as_match(kb: Any, row: Any, sample_code: str | None) -> Any:
-    from .knowledge import EvidenceMatch
-
-    return EvidenceMatch(
-        evidence_id=row.evidence_id,
-        alteration=row.alteration,
-        alteration_kind=row.alteration_kind,
-        drug=row.drug,
-        drug_kind=kb.drugs[row.drug].kind,
-        response=row.response,
-        evidence_level=row.evidence_level,
-        evidence_type=row.evidence_type,
-        tumour_type=row.tumour_type,
-        tumour_type_match=kb.oncotree.match(sample_code, row.tumour_type),
-        match_basis=row.alteration_kind
-        if row.alteration_kind != "class"
-        else f"class:{row.alteration}",
-        citations=row.citations,
-        note=row.note,
-    )
 
 
 def _print_matches(kb: Any, matches: list[Any], out: TextIO) -> None:

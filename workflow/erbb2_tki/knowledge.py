@@ -388,24 +388,32 @@ class KnowledgeBase:
                 item[0].evidence_id,
             )
         )
-        return [
-            EvidenceMatch(
-                evidence_id=row.evidence_id,
-                alteration=row.alteration,
-                alteration_kind=row.alteration_kind,
-                drug=row.drug,
-                drug_kind=self.drugs[row.drug].kind,
-                response=row.response,
-                evidence_level=row.evidence_level,
-                evidence_type=row.evidence_type,
-                tumour_type=row.tumour_type,
-                tumour_type_match=self.oncotree.match(sample_code, row.tumour_type),
-                match_basis=basis,
-                citations=row.citations,
-                note=row.note,
-            )
-            for row, basis in found
-        ]
+        return [self.evidence_match(row, sample_code, basis) for row, basis in found]
+
+    def evidence_match(
+        self, row: EvidenceRow, sample_code: str | None, basis: str | None = None
+    ) -> EvidenceMatch:
+        """One evidence row as seen from a sample: its tumour-type match and the basis of the match
+        (by default the row's own kind: allele, codon or class:NAME)."""
+        if basis is None:
+            basis = row.alteration_kind
+            if basis == "class":
+                basis = f"class:{row.alteration}"
+        return EvidenceMatch(
+            evidence_id=row.evidence_id,
+            alteration=row.alteration,
+            alteration_kind=row.alteration_kind,
+            drug=row.drug,
+            drug_kind=self.drugs[row.drug].kind,
+            response=row.response,
+            evidence_level=row.evidence_level,
+            evidence_type=row.evidence_type,
+            tumour_type=row.tumour_type,
+            tumour_type_match=self.oncotree.match(sample_code, row.tumour_type),
+            match_basis=basis,
+            citations=row.citations,
+            note=row.note,
+        )
 
 
 # --------------------------------------------------------------------------------------------
