@@ -27,21 +27,14 @@ from typing import TextIO
 
 import pandas as pd
 
+from .annotate import VERDICT_COLUMNS
 from .errors import InputError
 
 EXIT_CHANGED = 3
 
 VERDICT_REQUIRED = ("sample", "drug", "verdict")
-VERDICT_FIELDS = (
-    "verdict",
-    "evidence_level",
-    "tumour_type_match",
-    "alleles",
-    "citations",
-    "reason",
-    "kb_version",
-    "kb_hash",
-)
+# Every verdict column after sample and drug: what a verdict is, and the evidence behind it.
+VERDICT_FIELDS = tuple(VERDICT_COLUMNS[2:])
 # Fields whose change alone changes the answer a tumour board gets.
 DECIDING_FIELDS = ("verdict", "evidence_level", "alleles")
 # Fields that change the evidence behind an unchanged answer (reported with --evidence).

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import PROTEIN, TRANSCRIPT, __version__, plots
+from .annotate import VERDICT_COLUMNS
 
 REPORT_FILES = {
     "lollipop": "lollipop.svg",
@@ -238,20 +239,7 @@ ALLELE_COLUMNS_USED = frozenset(
         "filter",
     }
 )
-VERDICT_COLUMNS_USED = frozenset(
-    {
-        "sample",
-        "drug",
-        "verdict",
-        "evidence_level",
-        "tumour_type_match",
-        "alleles",
-        "citations",
-        "reason",
-        "kb_version",
-        "kb_hash",
-    }
-)
+VERDICT_COLUMNS_USED = frozenset(VERDICT_COLUMNS)
 
 
 def _read(path: Path, columns: frozenset[str] | None = None) -> pd.DataFrame:
