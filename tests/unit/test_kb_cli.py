@@ -27,7 +27,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_validate_summarises_the_project_knowledge_base(capsys):
     code, out, _ = run(capsys, "kb", "validate")
     assert code == 0
-    assert "version 1.0.0" in out
+    assert "version 1.1.0" in out
     assert "81 evidence rows (60 allele, 16 class, 5 codon), 30 distinct alleles, 2 codons" in out
     assert "20 drugs, 4 classes" in out
 
@@ -137,7 +137,7 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
     )
     evidence.write_text("\n".join(lines) + "\n")
     meta = kb_copy / "metadata.yaml"
-    meta.write_text(meta.read_text().replace("version: 1.0.0", "version: 1.1.0"))
+    meta.write_text(meta.read_text().replace("version: 1.1.0", "version: 1.2.0"))
     # an unreleased edit can be diffed with --unreleased; a plain diff insists on a cut version
     code, _, err = run(capsys, "kb", "diff", str(old), str(kb_copy))
     assert code == 2 and "kb hash --write" in err
@@ -147,7 +147,7 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
         capsys, "kb", "diff", str(old), str(kb_copy), "--tsv", str(tsv), "--exit-code"
     )
     assert code == 1
-    assert "1.0.0 (2026-11-29" in out and "-> 1.1.0" in out
+    assert "1.1.0 (2026-11-29" in out and "-> 1.2.0" in out
     assert "evidence: 1 added, 1 removed, 2 changed, 78 unchanged" in out
     assert (
         "added    EV0082  L755S (allele) zongertinib sensitive clinical_trial NSCLC [PMID:40293180]"

@@ -36,7 +36,7 @@ import yaml
 from . import paths
 from .errors import InputError
 from .model import AlleleName, ProteinChange
-from .oncotree import PAN, ROOT, OncoTree, parse_oncotree_rows
+from .oncotree import OncoTree, parse_oncotree_rows
 from .yamlio import load_yaml
 
 KNOWLEDGE_SUBDIR = "knowledge"
@@ -46,9 +46,18 @@ DRUGS_FILE = "drugs.tsv"
 ONCOTREE_FILE = "oncotree.tsv"
 LEVELS_FILE = "levels.yaml"
 RULES_FILE = "verdict_rules.yaml"
+GERMLINE_FILE = "germline.tsv"
 METADATA_FILE = "metadata.yaml"
 # The files whose content the content hash covers (metadata.yaml itself is not hashed).
-DATA_FILES = (CLASSES_FILE, DRUGS_FILE, EVIDENCE_FILE, LEVELS_FILE, ONCOTREE_FILE, RULES_FILE)
+DATA_FILES = (
+    CLASSES_FILE,
+    DRUGS_FILE,
+    EVIDENCE_FILE,
+    GERMLINE_FILE,
+    LEVELS_FILE,
+    ONCOTREE_FILE,
+    RULES_FILE,
+)
 SCHEMAS = {
     EVIDENCE_FILE: "kb_evidence.schema.yaml",
     CLASSES_FILE: "kb_classes.schema.yaml",
@@ -56,6 +65,7 @@ SCHEMAS = {
     ONCOTREE_FILE: "kb_oncotree.schema.yaml",
     LEVELS_FILE: "kb_levels.schema.yaml",
     RULES_FILE: "kb_verdict_rules.schema.yaml",
+    GERMLINE_FILE: "kb_germline.schema.yaml",
     METADATA_FILE: "kb_metadata.schema.yaml",
 }
 HASH_MARKER = (
@@ -187,6 +197,18 @@ class EvidenceMatch:
 
 
 @dataclass(frozen=True)
+class GermlinePolymorphism:
+    """One row of germline.tsv: a common constitutional ERBB2 polymorphism."""
+
+    alteration: str
+    rsid: str
+    citations: str
+    note: str
+    protein: ProteinChange
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Levels:
     """levels.yaml: the A-D scale and the level of each evidence type."""
 
@@ -240,6 +262,7 @@ class KnowledgeBase:
     rules: VerdictRules
     protein: str
     file_hashes: dict[str, str] = field(default_factory=dict)
+    germline: tuple[GermlinePolymorphism, ...] = ()
     _by_allele: dict[tuple[Any, ...], list[EvidenceRow]] = field(default_factory=dict, repr=False)
     _by_codon: dict[int, list[EvidenceRow]] = field(default_factory=dict, repr=False)
     _by_class: dict[str, list[EvidenceRow]] = field(default_factory=dict, repr=False)
@@ -295,6 +318,16 @@ class KnowledgeBase:
                 fix="use a generic name, synonym or brand name listed in drugs.tsv",
             )
         return self.drugs[generic]
+
+    def germline_polymorphism(self, pc: ProteinChange | None) -> GermlinePolymorphism | None:
+        """The germline.tsv row for this protein change (any HGVS spelling), or None."""
+        if pc is None:
+            return None
+        key = allele_key(pc)
+        for row in self.germline:
+            if allele_key(row.protein) == key:
+                return row
+        return None
 
     def level_rank(self, level: str) -> int:
         return self.levels.rank.get(level, 0)
@@ -496,6 +529,7 @@ def _load(base: Path, *, check_hash: bool, protein: str | None) -> KnowledgeBase
     classes = _load_classes(base / CLASSES_FILE, protein)
     evidence = _load_evidence(base / EVIDENCE_FILE, protein, drugs, classes, oncotree, levels)
     rules = _load_rules(base / RULES_FILE, drugs, classes)
+    germline = _load_germline(base / GERMLINE_FILE, protein)
     return KnowledgeBase(
         directory=base,
         version=str(metadata["version"]),
@@ -510,6 +544,7 @@ def _load(base: Path, *, check_hash: bool, protein: str | None) -> KnowledgeBase
         rules=rules,
         protein=protein,
         file_hashes=file_hashes,
+        germline=tuple(germline),
     )
 
 
@@ -1054,12 +1089,15 @@ def _load_evidence(
             )
             raise _row_error(path, line, "drug", f"unknown drug {drug!r}", fix)
         tumour_type = row["tumour_type"]
-        if tumour_type != PAN and (tumour_type not in oncotree or tumour_type == ROOT):
+        if not oncotree.is_evidence_type(tumour_type):
             alias = oncotree.aliases.get(tumour_type)
             fix = (
                 f"write the OncoTree code {alias} ({tumour_type} is only accepted in sample sheets)"
                 if alias
-                else "use an OncoTree code listed in oncotree.tsv (add it there with its parent), or pan"
+                else (
+                    "use an OncoTree code listed in oncotree.tsv, an OncoTree main type written exactly "
+                    "as there (e.g. Breast Cancer), or pan"
+                )
             )
             raise _row_error(path, line, "tumour_type", f"unknown tumour type {tumour_type!r}", fix)
         pc: ProteinChange | None = None
@@ -1140,6 +1178,51 @@ def _load_evidence(
             )
         )
     return evidence
+
+
+def _load_germline(path: Path, protein: str) -> list[GermlinePolymorphism]:
+    rows: list[GermlinePolymorphism] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for line, row in _read_tsv(path):
+        try:
+            pc = _canonical(row["alteration"], protein)
+        except ValueError as err:
+            raise _row_error(
+                path,
+                line,
+                "alteration",
+                str(err),
+                "write the protein change on NP_004439.2, e.g. I655V",
+            ) from None
+        if pc.kind == "codon":
+            raise _row_error(
+                path,
+                line,
+                "alteration",
+                f"{row['alteration']!r} names a codon, not an allele",
+                "write the full change, e.g. I655V",
+            )
+        key = allele_key(pc)
+        if key in seen:
+            raise _row_error(
+                path,
+                line,
+                "alteration",
+                f"{row['alteration']} is already listed on line {seen[key]}",
+                "keep one row per polymorphism",
+            )
+        seen[key] = line
+        rows.append(
+            GermlinePolymorphism(
+                alteration=row["alteration"],
+                rsid=row["rsid"],
+                citations=";".join(_split(row["citations"])),
+                note=row["note"],
+                protein=pc,
+                line=line,
+            )
+        )
+    return rows
 
 
 def _load_rules(

@@ -54,9 +54,16 @@ class OncoTree:
         self.nodes = nodes
         self.path = path
         self.aliases: dict[str, str] = {}
+        # OncoTree MainType name -> the codes of that main type (evidence may name a main type).
+        self.main_types: dict[str, tuple[str, ...]] = {}
         for node in nodes.values():
             for alias in node.aliases:
                 self.aliases[alias] = node.code
+            if node.main_type:
+                self.main_types[node.main_type] = (
+                    *self.main_types.get(node.main_type, ()),
+                    node.code,
+                )
         self._lineage: dict[str, tuple[str, ...]] = {}
         for code in nodes:
             self._lineage[code] = self._walk(code)
@@ -109,6 +116,10 @@ class OncoTree:
             ),
         )
 
+    def is_evidence_type(self, text: str) -> bool:
+        """True for what evidence.tsv may name: pan, a code other than the root, or a main type."""
+        return text == PAN or (text in self.nodes and text != ROOT) or text in self.main_types
+
     def lineage(self, code: str) -> tuple[str, ...]:
         """The code and its ancestors, nearest first, without the root."""
         return self._lineage[code]
@@ -120,12 +131,15 @@ class OncoTree:
     def match(self, sample_code: str | None, evidence_code: str) -> str:
         """How an evidence row's tumour type relates to the sample's (see module docstring).
 
-        sample_code must already be resolved (or None); evidence_code is an OncoTree code or "pan".
+        sample_code must already be resolved (or None); evidence_code is an OncoTree code, an
+        OncoTree MainType name (applies to every code of that main type) or "pan".
         """
         if evidence_code == PAN:
             return PAN_CANCER
         if sample_code is None:
             return UNKNOWN
+        if evidence_code not in self.nodes:
+            return SAME if self.nodes[sample_code].main_type == evidence_code else OTHER
         if self.is_within(sample_code, evidence_code) or self.is_within(evidence_code, sample_code):
             return SAME
         return OTHER
@@ -134,6 +148,8 @@ class OncoTree:
         """'ILC (Breast Invasive Lobular Carcinoma, under BRCA)' for messages and kb show."""
         if code == PAN:
             return "pan (tumour-agnostic)"
+        if code not in self.nodes and code in self.main_types:
+            return f"{code} (OncoTree main type, {len(self.main_types[code])} codes)"
         node = self.nodes[code]
         parent = f", under {node.parent}" if node.parent and node.parent != ROOT else ""
         return f"{code} ({node.name}{parent})"
