@@ -6,7 +6,9 @@ from snakemake.utils import min_version
 min_version("8.20")
 
 
-configfile: f"{workflow.basedir}/config/config.yaml"
+# The defaults, explicit (config/README.md explains each key). Used as a Snakemake module with a
+# config of its own, Snakemake skips this line; validation then fills in the schema's defaults.
+configfile: f"{workflow.current_basedir}/config/config.yaml"
 
 
 report: "workflow/report/captions/workflow.rst"
@@ -16,12 +18,6 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/annotate.smk"
 include: "workflow/rules/summarize.smk"
-
-
-# Tiny bookkeeping jobs run where Snakemake runs, not as cluster jobs.
-localrules:
-    sample_manifest,
-    check_batch,
 
 
 rule all:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import uuid
 from collections import Counter, defaultdict
@@ -591,7 +592,8 @@ def write_annotated_vcf(
 ) -> None:
     """The source records with all their fields, plus ERBB2_* INFO keys (Number=A) and version headers.
 
-    A bgzipped VCF and its tabix index, both written atomically.
+    The format follows the name: `.vcf.gz`/`.vcf.bgz` is bgzipped with a tabix index beside it,
+    `.bcf` is BCF, anything else (`.vcf`) plain text. Written atomically.
     """
     import pysam
     from cyvcf2 import Writer
@@ -604,7 +606,8 @@ def write_annotated_vcf(
             per_record[a.record_index][a.alt_index] = a
 
     target, tmp = _atomic_target(out)
-    tmp_vcf = tmp.with_name(tmp.name + ".vcf.gz")
+    mode, suffix, indexed = vcf_output_format(target)
+    tmp_vcf = tmp.with_name(tmp.name + suffix)
     try:
         reader = vcf_io.open_vcf(source)
         for key, description in INFO_KEYS:
@@ -618,7 +621,7 @@ def write_annotated_vcf(
             ("erbb2_tki_kb_hash", kb.content_hash),
         ):
             reader.add_to_header(f"##{key}={value}")
-        writer = Writer(str(tmp_vcf), reader, mode="wz")
+        writer = Writer(str(tmp_vcf), reader, mode=mode)
         for record_index, variant in enumerate(reader):
             annotated = per_record.get(record_index)
             if annotated:
@@ -628,12 +631,23 @@ def write_annotated_vcf(
             writer.write_record(variant)
         writer.close()
         reader.close()
-        pysam.tabix_index(str(tmp_vcf), preset="vcf", force=True)
-        os.replace(str(tmp_vcf) + ".tbi", str(target) + ".tbi")
+        if indexed:
+            pysam.tabix_index(str(tmp_vcf), preset="vcf", force=True)
+            os.replace(str(tmp_vcf) + ".tbi", str(target) + ".tbi")
         os.replace(tmp_vcf, target)
     finally:
         for leftover in (tmp, tmp_vcf, Path(str(tmp_vcf) + ".tbi")):
             leftover.unlink(missing_ok=True)
+
+
+def vcf_output_format(path: str | os.PathLike[str]) -> tuple[str, str, bool]:
+    """cyvcf2 writer mode, file suffix and whether a tabix index is written, from the file name."""
+    name = Path(path).name.lower()
+    if name.endswith((".gz", ".bgz")):
+        return "wz", ".vcf.gz", True
+    if name.endswith(".bcf"):
+        return "wb", ".bcf", False
+    return "w", ".vcf", False
 
 
 def _info_values(variant: Any, annotated: dict[int, _Allele]) -> dict[str, list[str]]:
@@ -698,14 +712,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         dest="tumour_type",
         help="OncoTree code, e.g. BRCA, ILC, LUAD",
     )
-    p.add_argument("--out-tsv", required=True, help="alleles table: one row per ALT allele")
+    p.add_argument(
+        "--out-tsv",
+        help="alleles table: one row per ALT allele ('-': standard output; the default when no "
+        "--out-* option is given)",
+    )
     p.add_argument(
         "--out-tki", help="evidence table: one row per allele x knowledge-base evidence row"
     )
     p.add_argument("--out-verdicts", help="verdict table: one row per drug")
-    p.add_argument("--out-vcf", help="annotated VCF (.vcf.gz, with a .tbi index beside it)")
     p.add_argument(
-        "--annotations", help="knowledge-base folder (default: the project's annotations/)"
+        "--out-vcf",
+        help="annotated VCF: plain text for .vcf, bgzipped with a .tbi index for .vcf.gz, BCF for .bcf",
+    )
+    p.add_argument(
+        "--annotations",
+        help="annotations folder (knowledge/ and transcripts/; default: $ERBB2_TKI_ANNOTATIONS, "
+        "else the bundled annotations/)",
     )
     p.add_argument(
         "--include-filtered",
@@ -716,10 +739,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    from . import extract, knowledge
+    from . import extract, knowledge, paths
 
-    kb = knowledge.load_knowledge(args.annotations)
+    if args.annotations:
+        # Checked here (a one-line error when missing); the transcript model is found through
+        # paths.annotations_dir(), which reads the variable.
+        os.environ[paths.ANNOTATIONS_ENV] = str(paths.annotations_dir(args.annotations).resolve())
+    kb = knowledge.load_knowledge()
     build = None if args.build == "auto" else args.build
+    outputs = (args.out_tsv, args.out_tki, args.out_verdicts, args.out_vcf)
+    to_stdout = args.out_tsv == "-" or not any(outputs)
+    out_alleles = None if to_stdout else args.out_tsv
     label = args.label or args.sample or _stem(Path(args.input))
     with tempfile.TemporaryDirectory(prefix="erbb2-tki-") as tmp:
         region_vcf = Path(tmp) / "region.vcf.gz"
@@ -733,20 +763,30 @@ def run_cli(args: argparse.Namespace) -> int:
             tumour_type=args.tumour_type,
             kb=kb,
             out_vcf=args.out_vcf,
-            out_alleles=args.out_tsv,
+            out_alleles=out_alleles,
             out_tki=args.out_tki,
             out_verdicts=args.out_verdicts,
             include_filtered=args.include_filtered,
             source=args.input,
         )
+    if to_stdout:
+        from .tables import records_tsv_bytes
+
+        rows = result.rows["alleles"]
+        sys.stdout.buffer.write(records_tsv_bytes(rows, _columns(rows, TABLE_COLUMNS["alleles"])))
+        sys.stdout.flush()
+    # The one-line summary goes to stderr when stdout carries the table.
+    report = sys.stderr if to_stdout else sys.stdout
     n = len(result.rows["alleles"])
     print(
         f"{label}: {n} ERBB2 allele{'s' if n != 1 else ''} on {result.build} "
-        f"({result.build_source}); knowledge base {result.kb_version}"
+        f"({result.build_source}); knowledge base {result.kb_version}",
+        file=report,
     )
     for event in result.structural_events:
         print(
-            f"{label}: {event.get('event')} {event.get('chrom')}:{event.get('pos')}-{event.get('end')}"
+            f"{label}: {event.get('event')} {event.get('chrom')}:{event.get('pos')}-{event.get('end')}",
+            file=report,
         )
     return 0
 

@@ -1,4 +1,4 @@
-"""Command line: erbb2-tki annotate | kb validate | kb show | kb diff | diff.
+"""Command line: erbb2-tki annotate | kb validate | kb show | kb diff | diff | run.
 
 Each subcommand's arguments and body live with the module that owns the concept; this file
 only wires them together and turns InputError into a one-line message and exit status 2.
@@ -17,7 +17,7 @@ EXIT_INPUT_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import annotate, kb_cli, reanalysis
+    from . import annotate, kb_cli, reanalysis, workflow_cli
 
     parser = argparse.ArgumentParser(
         prog="erbb2-tki",
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     annotate.register(sub)
     kb_cli.register(sub)
     reanalysis.register(sub)
+    workflow_cli.register(sub)
     return parser
 
 

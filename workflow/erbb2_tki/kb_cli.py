@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -143,24 +144,56 @@ def cmd_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
     sample_code = kb.resolve_tumour_type(args.tumour_type)
     drug = kb.drug(args.drug).name if args.drug else None
     text = args.allele.strip()
+    class_name = next((c for c in kb.classes if c.lower() == text.lower()), None)
+    pc = None
+    if class_name is None:
+        try:
+            pc = kb.canonical(text)
+        except ValueError as err:
+            raise _not_an_alteration(kb, text, err) from None
     print(
         f"knowledge base {kb.version} ({kb.release_date}, {kb.content_hash[:19]}...)",
         file=out,
     )
-    if text in kb.classes:
-        return _show_class(kb, text, sample_code, drug, out)
-    try:
-        pc = kb.canonical(text)
-    except ValueError as err:
-        raise InputError(
-            str(err),
-            field="ALLELE",
-            fix="give a protein change on NP_004439.2 (L755S, p.Leu755Ser, A775_G776insYVMA), "
-            f"a codon (L755) or a class ({', '.join(kb.classes)})",
-        ) from None
+    if class_name is not None:
+        return _show_class(kb, class_name, sample_code, drug, out)
+    assert pc is not None
     if pc.kind == "codon":
         return _show_codon(kb, pc, sample_code, drug, out)
     return _show_allele(kb, text, pc, sample_code, drug, out)
+
+
+def _not_an_alteration(kb: Any, text: str, err: ValueError) -> InputError:
+    """What `kb show TEXT` says when TEXT is not a protein change, codon or class.
+
+    A drug name gets pointed at --drug; text that does not start like a protein change (a residue
+    and its number) is simply not a known alteration (the protein parser's detail, e.g. about X,
+    would only confuse); otherwise the parser says what is wrong with the protein change.
+    """
+    fix = (
+        "give a protein change on NP_004439.2 (L755S, p.Leu755Ser, A775_G776insYVMA), a codon "
+        f"(L755) or a class ({', '.join(kb.classes)})"
+    )
+    try:
+        drug = kb.drug(text)
+    except InputError:
+        drug = None
+    if drug is not None:
+        return InputError(
+            f"{text!r} is a drug ({drug.name}), not an alteration.",
+            fix=f"to see one drug's evidence for an allele: erbb2-tki kb show L755S --drug {drug.name}",
+        )
+    if not re.match(r"^(p\.)?\(?([A-Z][a-z]{2}|[A-Z*])\d", text):
+        import difflib
+
+        close = difflib.get_close_matches(text.lower(), list(kb.classes), n=2, cutoff=0.5)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        return InputError(
+            f"{text!r} is not a known alteration, codon, class or drug of the knowledge base{hint}.",
+            field="ALLELE",
+            fix=fix,
+        )
+    return InputError(f"{text!r} is not a known alteration: {err}.", field="ALLELE", fix=fix)
 
 
 def _context_line(kb: Any, sample_code: str | None) -> str:

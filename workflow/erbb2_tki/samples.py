@@ -123,10 +123,11 @@ def read_sheet(
     sheet = Path(path)
     if not sheet.is_file():
         raise InputError(
-            "the sample sheet does not exist.",
+            f"the sample sheet does not exist ({_looked_for(sheet)}).",
             path=str(sheet),
             fix="set the config key `samples` to a tab-separated sheet, or `input_dir` to a "
-            "folder of VCFs (e.g. --config samples=path/to/samples.tsv).",
+            "folder of VCFs (e.g. --config samples=path/to/samples.tsv); a relative path is "
+            "relative to the run folder (snakemake --directory), so an absolute path is safest.",
         )
     text = sheet.read_text(encoding="utf-8-sig")
     lines = [
@@ -259,7 +260,7 @@ def scan_input_dir(
     root = Path(folder)
     if not root.is_dir():
         raise InputError(
-            "the input folder does not exist.",
+            f"the input folder does not exist ({_looked_for(root)}).",
             path=str(root),
             fix="set the config key `input_dir` to a folder of VCF files.",
         )
@@ -282,7 +283,7 @@ def scan_input_dir(
         found[name] = entry
     if not found:
         raise InputError(
-            "the input folder holds no .vcf, .vcf.gz or .bcf file.",
+            "the input folder holds no .vcf, .vcf.gz, .vcf.bgz or .bcf file.",
             path=str(root),
             fix="point `input_dir` at the folder with the VCFs, or use a sample sheet.",
         )
@@ -297,6 +298,13 @@ def scan_input_dir(
         )
         for name, path in found.items()
     ]
+
+
+def _looked_for(path: Path) -> str:
+    """Where a missing path was looked for: a relative one is resolved against the working folder."""
+    if path.is_absolute():
+        return f"looked for {path}"
+    return f"looked for {path.absolute()}, relative to the run folder {Path.cwd()}"
 
 
 def load_samples(config: Mapping[str, Any]) -> list[SampleRow]:

@@ -10,8 +10,25 @@ from erbb2_tki import pipeline
 from erbb2_tki import samples as sample_sheet
 from erbb2_tki import shards as sharding
 from erbb2_tki.errors import InputError
+from erbb2_tki.paths import annotations_dir, workflow_root
 
-validate(config, schema="../schemas/config.schema.yaml")
+# Every key has its default in the schema: a partial config (e.g. a module's `config:`) is
+# completed here.
+validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+
+
+def _workflow_dir():
+    """The folder holding this workflow's Snakefile, annotations/ and config/.
+
+    Found from this file, not from workflow.basedir, which is the outer workflow's folder when
+    this one is included as a module; a module fetched from a remote host uses the installed
+    package's copy (the rules need the package installed anyway).
+    """
+    here = Path(str(workflow.current_basedir)).parent.parent
+    return here if (here / "annotations").is_dir() else workflow_root()
+
+
+WORKFLOW_DIR = _workflow_dir()
 
 try:
     SAMPLES = sample_sheet.load_samples(config)
@@ -22,9 +39,16 @@ SAMPLE_BY_NAME = {row.sample: row for row in SAMPLES}
 SHARDS = sharding.assign(
     [row.sample for row in SAMPLES], config["shard_size"], config["n_shards"]
 )
-ANNOTATIONS = Path(config["annotations"] or Path(workflow.basedir) / "annotations")
+try:
+    # config annotations, else $ERBB2_TKI_ANNOTATIONS, else this workflow's own annotations/.
+    ANNOTATIONS = annotations_dir(
+        config["annotations"] or None,
+        source="config annotations",
+        default=WORKFLOW_DIR / "annotations",
+    )
+except InputError as err:
+    raise WorkflowError(f"erbb2-tki: {err}") from None
 MANIFEST = "results/batch/samples.tsv"
-CAPTIONS = Path(workflow.basedir) / "workflow" / "report" / "captions"
 
 
 def _kb_release():

@@ -10,6 +10,9 @@ rule sample_manifest:
         manifest=MANIFEST,
     log:
         "results/logs/sample_manifest/sample_manifest.log",
+    # A tiny bookkeeping job: it runs where Snakemake runs, never as a cluster job. Marked on
+    # the rule (not with `localrules:`) so that it holds under a module's rule-name prefix.
+    localrule: True
     conda:
         "../envs/erbb2_tki.yaml"
     threads: 1

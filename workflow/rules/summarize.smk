@@ -111,6 +111,9 @@ rule check_batch:
         check="results/batch/check.txt",
     log:
         "results/logs/check_batch/check_batch.log",
+    # A tiny bookkeeping job: it runs where Snakemake runs, never as a cluster job. Marked on
+    # the rule (not with `localrules:`) so that it holds under a module's rule-name prefix.
+    localrule: True
     conda:
         "../envs/erbb2_tki.yaml"
     threads: 1
