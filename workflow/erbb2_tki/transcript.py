@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import paths
+from .errors import InputError
 from .yamlio import load_yaml
 
 BUILDS = ("GRCh37", "GRCh38")
@@ -286,6 +287,30 @@ def _load(path: str) -> Transcript:
 
 
 def load_transcript(annotations_dir: Path | None = None) -> Transcript:
-    """The NM_004448.4 model (cached per path; default: the project's annotations/)."""
+    """The NM_004448.4 model (cached per path; default: the project's annotations/).
+
+    A missing or unreadable model (an annotations override without transcripts/, a broken edit)
+    is an InputError naming the file, not a traceback.
+    """
     base = paths.annotations_dir(annotations_dir)
-    return _load(str((Path(base) / TRANSCRIPT_FILE).resolve()))
+    path = (Path(base) / TRANSCRIPT_FILE).resolve()
+    fix = (
+        f"copy {TRANSCRIPT_FILE} from the bundled annotations/ into {base}, or point "
+        "--annotations / ERBB2_TKI_ANNOTATIONS at a complete copy of annotations/"
+    )
+    if not path.is_file():
+        raise InputError(
+            f"the transcript model {TRANSCRIPT_FILE} is missing from the annotations folder {base}.",
+            path=str(path),
+            fix=fix,
+        )
+    try:
+        return _load(str(path))
+    except InputError:
+        raise
+    except Exception as err:  # YAML syntax, missing keys, inconsistent coordinates
+        raise InputError(
+            f"the transcript model cannot be read: {' '.join(str(err).split())}",
+            path=str(path),
+            fix=fix,
+        ) from None
