@@ -56,4 +56,5 @@ class BuildPyWithWorkflow(build_py):
             shutil.copyfile(source, destination)
 
 
-setup(cmdclass={"build_py": BuildPyWithWorkflow})
+if __name__ == "__main__":  # as setuptools runs it; importing it (the tests) only reads the list
+    setup(cmdclass={"build_py": BuildPyWithWorkflow})
