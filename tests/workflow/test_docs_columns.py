@@ -107,7 +107,7 @@ def test_documented_columns_are_the_written_columns(table: str, example_run: Run
 def test_documented_workbook_sheets_are_the_written_sheets(example_run: Run) -> None:
     import openpyxl
 
-    text = CONFIG_README.read_text(encoding="utf-8")
+    text = " ".join(CONFIG_README.read_text(encoding="utf-8").split())
     match = re.search(r"`summary\.xlsx`: sheets ([^,]+(?:, [^,]+)*?) and ([a-z ]+), each", text)
     assert match, "config/README.md no longer says which sheets summary.xlsx has"
     documented = [s.strip() for s in match.group(1).split(",")] + [match.group(2).strip()]
