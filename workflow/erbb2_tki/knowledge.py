@@ -80,6 +80,8 @@ TKI_KINDS = ("tki_reversible", "tki_irreversible")
 BASIS_ORDER = {"allele": 0, "codon": 1, "class": 2}
 # Protein change kinds a codon row matches (see module docstring).
 CODON_KINDS = ("missense", "inframe_deletion", "delins")
+# Secondary citations (a curated database's record of a primary source): CIViC:EIDn.
+SECONDARY_CITATION_PREFIX = "CIViC:"
 ONCOGENIC_CLASS = "oncogenic"
 TRUNCATING_CLASS = "truncating"
 REQUIRED_CLASSES = (ONCOGENIC_CLASS, TRUNCATING_CLASS)
@@ -120,6 +122,7 @@ class AlleleClass:
     exclude_kinds: tuple[str, ...]
     definition: str
     source: str
+    within: tuple[str, ...] = ()
     line: int = 0
 
 
@@ -372,8 +375,17 @@ class KnowledgeBase:
             )
         if not result and cls.rule == "protein_kinds":
             result = pc.kind in cls.kinds
+        if not result and cls.rule == "in_range":
+            result = (
+                pc.kind in cls.kinds
+                and cls.residue_start is not None
+                and cls.residue_end is not None
+                and cls.residue_start <= pc.start <= cls.residue_end
+            )
         if not result:
             result = any(self._member(inc, pc, memo) for inc in cls.includes)
+        if result and cls.within:
+            result = all(self._member(other, pc, memo) for other in cls.within)
         memo[name] = result
         return result
 
@@ -673,7 +685,9 @@ def _read_tsv(path: Path) -> list[tuple[int, dict[str, str]]]:
     """
     schema = _schema(path.name)
     columns = list(schema["properties"])
+    required = set(schema.get("required", columns))
     header: list[str] | None = None
+    absent: list[str] = []  # optional columns a table may leave out (an older version's layout)
     rows: list[tuple[int, dict[str, str]]] = []
     for number, raw in enumerate(_read_text(path).splitlines(), start=1):
         if not raw.strip() or raw.startswith("#"):
@@ -682,7 +696,8 @@ def _read_tsv(path: Path) -> list[tuple[int, dict[str, str]]]:
         if header is None:
             header = cells
             unknown = [c for c in header if c not in columns]
-            missing = [c for c in columns if c not in header]
+            missing = [c for c in columns if c not in header and c in required]
+            absent = [c for c in columns if c not in header and c not in required]
             if unknown or missing or len(set(header)) != len(header):
                 raise InputError(
                     f"header has columns {header}; expected {columns}",
@@ -701,6 +716,7 @@ def _read_tsv(path: Path) -> list[tuple[int, dict[str, str]]]:
                 fix="separate the columns with exactly one tab each; leave empty cells empty",
             )
         row = dict(zip(header, cells, strict=True))
+        row.update({c: "" for c in absent})
         _validate(row, schema, path, number)
         rows.append((number, row))
     if header is None:
@@ -1012,18 +1028,20 @@ def _load_classes(path: Path, protein: str) -> dict[str, AlleleClass]:
             exclude_kinds=tuple(row["exclude_kinds"].split()),
             definition=row["definition"],
             source=row["source"],
+            within=tuple(row["within"].split()),
             line=line,
         )
     for cls in classes.values():
-        for inc in cls.includes:
-            if inc not in classes:
-                raise _row_error(
-                    path,
-                    cls.line,
-                    "includes",
-                    f"unknown class {inc!r}",
-                    f"use one of {', '.join(classes)}",
-                )
+        for column, names in (("includes", cls.includes), ("within", cls.within)):
+            for inc in names:
+                if inc not in classes:
+                    raise _row_error(
+                        path,
+                        cls.line,
+                        column,
+                        f"unknown class {inc!r}",
+                        f"use one of {', '.join(classes)}",
+                    )
         _check_no_cycle(path, classes, cls.name, [])
     for required in REQUIRED_CLASSES:
         if required not in classes:
@@ -1045,9 +1063,9 @@ def _check_no_cycle(
             classes[name].line,
             "includes",
             f"classes include each other in a loop: {' -> '.join([*chain, name])}",
-            "remove one of the includes",
+            "remove one of the includes (or within)",
         )
-    for inc in classes[name].includes:
+    for inc in (*classes[name].includes, *classes[name].within):
         _check_no_cycle(path, classes, inc, [*chain, name])
 
 
@@ -1142,6 +1160,15 @@ def _load_evidence(
                 )
             identity = (kind, alteration)
         citations = _split(row["citations"])
+        if all(c.startswith(SECONDARY_CITATION_PREFIX) for c in citations):
+            raise _row_error(
+                path,
+                line,
+                "citations",
+                f"only CIViC evidence items are cited ({row['citations']}): a CIViC item is a "
+                "secondary citation",
+                "cite the primary source too (the PMID or DOI the CIViC item curates)",
+            )
         duplicate_key = (
             identity,
             drug,
