@@ -1,4 +1,4 @@
-"""`erbb2-tki kb validate | show | diff | hash`: look after the knowledge base from the command line.
+"""`erbb2-tki kb validate | show | diff | hash | concordance`: look after the knowledge base from the command line.
 
 validate  load DIR (default: the project's annotations/knowledge) with every check and summarise it
 show      what the knowledge base says about one allele (L755S, p.Leu755Ser, A775_G776insYVMA),
@@ -7,6 +7,7 @@ show      what the knowledge base says about one allele (L755S, p.Leu755Ser, A77
 diff      evidence added, removed and changed between two versions, by stable evidence_id
 hash      print the per-file and content hashes; --write records them in metadata.yaml (cutting a
           version); without --write the exit status is 1 when they differ from metadata.yaml
+concordance  cross-check against a CIViC evidence export (concordance.py)
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("directory", nargs="?", help="knowledge-base folder (default: the project's)")
     p.add_argument("--write", action="store_true", help="record the hashes in metadata.yaml")
     p.set_defaults(func=cmd_hash)
+
+    from . import concordance
+
+    concordance.register(sub)
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,7 +286,10 @@ def _print_matches(kb: Any, matches: list[Any], out: TextIO) -> None:
                 f"{m.tumour_type_match:<17} {m.match_basis:<22} {m.evidence_id}",
                 file=out,
             )
-            print(f"        citations: {m.citations}", file=out)
+            primary, secondary = _split_citations(m.citations)
+            print(f"        citations: {';'.join(primary)}", file=out)
+            if secondary:
+                print(f"        CIViC: {', '.join(secondary)}", file=out)
             if m.note:
                 print(f"        note: {m.note}", file=out)
     sides: dict[str, set[str]] = {}
@@ -299,6 +307,21 @@ def _print_matches(kb: Any, matches: list[Any], out: TextIO) -> None:
                 f"  {drug}: {_ids(pro)} vs {_ids(con)}",
                 file=out,
             )
+
+
+def _split_citations(citations: str) -> tuple[list[str], list[str]]:
+    """(primary sources, CIViC evidence items with their links) of a row's citations."""
+    from .knowledge import SECONDARY_CITATION_PREFIX
+
+    primary: list[str] = []
+    secondary: list[str] = []
+    for cite in citations.split(";"):
+        if cite.startswith(SECONDARY_CITATION_PREFIX):
+            number = cite.removeprefix(SECONDARY_CITATION_PREFIX).removeprefix("EID")
+            secondary.append(f"{cite} (https://civicdb.org/links/evidence_items/{number})")
+        elif cite:
+            primary.append(cite)
+    return primary, secondary
 
 
 def _ids(rows: list[Any]) -> str:
