@@ -471,7 +471,17 @@ def _compare_one(
     accepted = tables.responses.get((civic["evidence_direction"], civic["significance"]), ())
     levels = tables.levels.get(civic["evidence_level"], ())
     if drug not in kb.drugs:
-        return "not_in_kb", [], f"{drug}: combination not in drugs.tsv"
+        # a combination the KB does not list: show the rows about part of it (e.g. a doublet)
+        wanted = set(drug.split(" + "))
+        parts = [
+            r.evidence_id
+            for r in kb.evidence
+            if len(kb.drugs[r.drug].components) > 1
+            and set(kb.drugs[r.drug].components) < wanted
+            and _row_applies(kb, target, r)
+        ]
+        extra = f"; rows for part of it: {', '.join(parts)}" if parts else ""
+        return "not_in_kb", parts, f"{drug}: combination not in drugs.tsv{extra}"
     about = [r for r in kb.evidence if r.drug == drug and _row_applies(kb, target, r)]
     same_source = [r for r in about if _cites(r, source, eid)]
     if not same_source and target.kind == "class":
