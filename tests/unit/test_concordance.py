@@ -95,12 +95,13 @@ def test_a_kb_row_citing_the_civic_item_counts_as_the_same_source(kb, tables_dir
     kb_dir = tmp_path / "kb"
     shutil.copytree(annotations_dir() / "knowledge", kb_dir)
     path = kb_dir / "evidence.tsv"
-    text = path.read_text().replace(
-        "\tPMID:23220880\tBose 2013; activating",
-        "\tPMID:23220880;CIViC:EID777\tBose 2013; activating",
-        1,
-    )
-    path.write_text(text)
+    lines = path.read_text().splitlines()
+    for n, line in enumerate(lines):
+        if line.startswith("EV0001\t"):
+            cells = line.split("\t")
+            cells[7] = "PMID:23220880;CIViC:EID777"
+            lines[n] = "\t".join(cells)
+    path.write_text("\n".join(lines) + "\n")
     edited = load_knowledge(kb_dir, check_hash=False)
     r = one(edited, tables_dir, citation_id="11111111", evidence_id="777")
     assert r.status == "agree" and "EV0001" in r.kb_rows
