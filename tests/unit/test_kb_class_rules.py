@@ -159,3 +159,34 @@ def test_misspelt_civic_citations_are_rejected(kb_dir, value):
     with pytest.raises(InputError) as err:
         load_knowledge(kb_dir, check_hash=False)
     assert err.value.field == "citations"
+
+
+# --------------------------------------------------------------------------------------------
+# Older versions still load (kb diff 1.0.0 -> 2.0.0)
+
+
+def test_a_version_without_germline_tsv_loads_without_germline_rows(kb_dir):
+    (kb_dir / "germline.tsv").unlink()
+    meta = kb_dir / "metadata.yaml"
+    meta.write_text(
+        "".join(line for line in meta.read_text().splitlines(True) if "germline.tsv:" not in line)
+    )
+    kb = load_knowledge(kb_dir, check_hash=False)
+    assert kb.germline == ()
+
+
+def test_a_deleted_germline_tsv_that_metadata_records_is_an_error(kb_dir):
+    (kb_dir / "germline.tsv").unlink()
+    with pytest.raises(InputError) as err:
+        load_knowledge(kb_dir)
+    assert "germline.tsv is missing, but metadata.yaml records" in str(err.value)
+
+
+def test_a_response_without_a_side_in_the_verdict_rules_names_the_row(kb_dir):
+    rules = kb_dir / "verdict_rules.yaml"
+    rules.write_text(
+        "".join(line for line in rules.read_text().splitlines(True) if "no_benefit:" not in line)
+    )
+    with pytest.raises(InputError) as err:
+        load_knowledge(kb_dir, check_hash=False)
+    assert err.value.field == "response" and "no_benefit" in str(err.value)

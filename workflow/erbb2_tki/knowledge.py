@@ -58,6 +58,9 @@ DATA_FILES = (
     ONCOTREE_FILE,
     RULES_FILE,
 )
+# Data files added after version 1.0.0: a knowledge base without one (and whose metadata.yaml records
+# no hash for it) is an older version and loads without it, so `kb diff 1.0.0 2.0.0` works.
+OPTIONAL_FILES = (GERMLINE_FILE,)
 SCHEMAS = {
     EVIDENCE_FILE: "kb_evidence.schema.yaml",
     CLASSES_FILE: "kb_classes.schema.yaml",
@@ -522,6 +525,8 @@ def _protein_for(base: Path) -> str:
 
 def _load(base: Path, *, check_hash: bool, protein: str | None) -> KnowledgeBase:
     for name in (*DATA_FILES, METADATA_FILE):
+        if name in OPTIONAL_FILES and not (base / name).exists():
+            continue  # an older version; _check_hashes fails if metadata.yaml records the file
         if not (base / name).is_file():
             raise InputError(
                 f"{name} is missing from the knowledge base",
@@ -541,7 +546,18 @@ def _load(base: Path, *, check_hash: bool, protein: str | None) -> KnowledgeBase
     classes = _load_classes(base / CLASSES_FILE, protein)
     evidence = _load_evidence(base / EVIDENCE_FILE, protein, drugs, classes, oncotree, levels)
     rules = _load_rules(base / RULES_FILE, drugs, classes)
-    germline = _load_germline(base / GERMLINE_FILE, protein)
+    for row in evidence:
+        if row.response not in rules.response_side:
+            raise _row_error(
+                base / EVIDENCE_FILE,
+                row.line,
+                "response",
+                f"response {row.response} has no side in {RULES_FILE} (response_side)",
+                f"give {row.response} a side in {RULES_FILE}",
+            )
+    germline = (
+        _load_germline(base / GERMLINE_FILE, protein) if (base / GERMLINE_FILE).exists() else []
+    )
     return KnowledgeBase(
         directory=base,
         version=str(metadata["version"]),
@@ -575,8 +591,13 @@ def combine_hashes(files: dict[str, str]) -> str:
 
 
 def compute_hashes(base: Path) -> tuple[dict[str, str], str]:
-    """(per-file sha256, content hash) of the data files as they are on disk now."""
-    files = {name: file_sha256(base / name) for name in DATA_FILES}
+    """(per-file sha256, content hash) of the data files as they are on disk now (an optional
+    file an older version does not have is left out)."""
+    files = {
+        name: file_sha256(base / name)
+        for name in DATA_FILES
+        if name not in OPTIONAL_FILES or (base / name).exists()
+    }
     return files, combine_hashes(files)
 
 
@@ -587,6 +608,14 @@ def _check_hashes(
     recorded = metadata.get("files") or {}
     version = metadata.get("version", "?")
     for name in DATA_FILES:
+        if name not in files:  # an optional file this version does not have
+            if name in recorded:
+                raise InputError(
+                    f"{name} is missing, but metadata.yaml records its sha256",
+                    path=str(base / name),
+                    fix="restore the file from the version's release",
+                )
+            continue
         if name not in recorded:
             raise InputError(
                 f"metadata.yaml records no sha256 for {name}",
