@@ -27,9 +27,10 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_validate_summarises_the_project_knowledge_base(capsys):
     code, out, _ = run(capsys, "kb", "validate")
     assert code == 0
-    assert "version 1.1.0" in out
-    assert "81 evidence rows (60 allele, 16 class, 5 codon), 30 distinct alleles, 2 codons" in out
-    assert "20 drugs, 4 classes" in out
+    assert "version 2.0.0" in out
+    # 2.0.0: 89 rows (docs/knowledge-base.md, "Version 2.0.0"), T733I gone with EV0065
+    assert "89 evidence rows (61 allele, 23 class, 5 codon), 29 distinct alleles, 2 codons" in out
+    assert "22 drugs, 6 classes" in out
 
 
 def test_validate_rejects_a_bad_row_with_exit_2(capsys, kb_copy):
@@ -50,7 +51,13 @@ def test_show_l755s_prints_resistance_sensitivity_citations_and_the_2019_conflic
     lines = out.splitlines()
     lapatinib = lines.index(next(line for line in lines if line.strip().startswith("lapatinib  [")))
     assert lines[lapatinib + 1].split()[0] == "resistant"
-    assert "PMID:23220880;PMID:22046346" in lines[lapatinib + 2]
+    # 2.0.0: Bose 2013 (breast models) and Kancha 2011 (Ba/F3, pan-cancer) are separate rows;
+    # the primary source and the CIViC item are printed apart
+    assert "citations: PMID:23220880" in lines[lapatinib + 2]
+    assert (
+        "CIViC: CIViC:EID241 (https://civicdb.org/links/evidence_items/241)" in lines[lapatinib + 3]
+    )
+    assert "citations: PMID:22046346" in out and "CIViC:EID3004" in out
     neratinib = lines.index(next(line for line in lines if line.strip().startswith("neratinib  [")))
     assert lines[neratinib + 1].split()[0] == "sensitive"
     assert "citations: PMID:28679771" in out
@@ -73,12 +80,9 @@ def test_show_insertion_spelling_is_the_duplication(capsys):
     assert "allele p.Y772_A775dup" in out and "written A775_G776insYVMA" in out
     assert "classes: exon20_insertion, tkd_activating, oncogenic" in out
     assert "tumour type: LUAD (Lung Adenocarcinoma, under NSCLC)" in out
-    verdict = next(
-        line
-        for line in out.splitlines()
-        if line.strip().startswith("neratinib ") and "resistant" in line
-    )
-    assert "same_tumour_type" in verdict
+    # 2.0.0: PUMA-NER-4201 (no responses to neratinib alone) is no_benefit, coded to the NSCLC main type
+    row = next(line for line in out.splitlines() if line.strip().endswith("EV0067"))
+    assert row.split()[0] == "no_benefit" and "same_tumour_type" in row
 
 
 def test_show_with_tumour_type_gives_verdicts(capsys):
@@ -131,13 +135,18 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
     evidence = kb_copy / "evidence.tsv"
     _set_cell(evidence, "EV0018", 4, "reduced_sensitivity")  # response changed
     _set_cell(evidence, "EV0021", 8, "HER2-amplified colorectal cancer")  # note changed
+    before_note = next(
+        line.split("\t")[8]
+        for line in (old / "evidence.tsv").read_text().splitlines()
+        if line.startswith("EV0021\t")
+    )
     lines = [line for line in evidence.read_text().splitlines() if not line.startswith("EV0033\t")]
     lines.append(
-        "EV0082\tL755S\tallele\tzongertinib\tsensitive\tclinical_trial\tNSCLC\tPMID:40293180\tBeamion LUNG-1"
+        "EV0093\tL755S\tallele\tzongertinib\tsensitive\tclinical_trial\tNSCLC\tPMID:40293180\tBeamion LUNG-1"
     )
     evidence.write_text("\n".join(lines) + "\n")
     meta = kb_copy / "metadata.yaml"
-    meta.write_text(meta.read_text().replace("version: 1.1.0", "version: 1.2.0"))
+    meta.write_text(meta.read_text().replace("version: 2.0.0", "version: 2.1.0"))
     # an unreleased edit can be diffed with --unreleased; a plain diff insists on a cut version
     code, _, err = run(capsys, "kb", "diff", str(old), str(kb_copy))
     assert code == 2 and "kb hash --write" in err
@@ -147,19 +156,19 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
         capsys, "kb", "diff", str(old), str(kb_copy), "--tsv", str(tsv), "--exit-code"
     )
     assert code == 1
-    assert "1.1.0 (2026-11-29" in out and "-> 1.2.0" in out
-    assert "evidence: 1 added, 1 removed, 2 changed, 78 unchanged" in out
+    assert "2.0.0 (2026-11-29" in out and "-> 2.1.0" in out
+    assert "evidence: 1 added, 1 removed, 2 changed, 86 unchanged" in out
     assert (
-        "added    EV0082  L755S (allele) zongertinib sensitive clinical_trial NSCLC [PMID:40293180]"
+        "added    EV0093  L755S (allele) zongertinib sensitive clinical_trial NSCLC [PMID:40293180]"
         in out
     )
-    assert "removed  EV0033  Y772_A775dup (allele) dacomitinib resistant" in out
+    assert "removed  EV0033  Y772_A775dup (allele) dacomitinib no_benefit" in out
     assert "changed  EV0018  response: 'resistant' -> 'reduced_sensitivity'" in out
-    assert "changed  EV0021  note: '' -> 'HER2-amplified colorectal cancer'" in out
+    assert f"changed  EV0021  note: {before_note!r} -> 'HER2-amplified colorectal cancer'" in out
     rows = [line.split("\t") for line in tsv.read_text().splitlines()]
     assert rows[0] == ["change", "id", "field", "old", "new"]
     assert {(r[0], r[1], r[2]) for r in rows[1:]} == {
-        ("added", "EV0082", ""),
+        ("added", "EV0093", ""),
         ("removed", "EV0033", ""),
         ("changed", "EV0018", "response"),
         ("changed", "EV0021", "note"),
@@ -170,7 +179,7 @@ def test_diff_of_identical_versions_is_empty(capsys):
     old = str(annotations_dir() / "knowledge")
     code, out, _ = run(capsys, "kb", "diff", old, old, "--exit-code")
     assert code == 0
-    assert "evidence: 0 added, 0 removed, 0 changed, 81 unchanged" in out
+    assert "evidence: 0 added, 0 removed, 0 changed, 89 unchanged" in out
 
 
 def test_diff_reports_rule_and_drug_changes(capsys, kb_copy):

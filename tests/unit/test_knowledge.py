@@ -56,13 +56,23 @@ def _allele(kb, text):
 
 
 def test_project_knowledge_base_loads_with_known_counts(kb):
-    assert kb.version == "1.1.0"
+    # 2.0.0 (docs/knowledge-base.md, "Version 2.0.0"): 81 rows of 1.0.0, 3 removed, 11 added;
+    # pertuzumab and pertuzumab + trastuzumab added; classes exon20_deletion and oncogenic_missense added
+    assert kb.version == "2.0.0"
     assert kb.content_hash.startswith("sha256:")
-    assert len(kb.evidence) == 81
-    assert len(kb.drugs) == 20
-    assert list(kb.classes) == ["exon20_insertion", "tkd_activating", "oncogenic", "truncating"]
-    # 31 allele spellings, of which V777_G778insGSP and G778_P780dup are one allele
-    assert len(kb.alleles) == 30
+    assert len(kb.evidence) == 89
+    assert len(kb.drugs) == 22
+    assert list(kb.classes) == [
+        "exon20_insertion",
+        "exon20_deletion",
+        "tkd_activating",
+        "oncogenic",
+        "oncogenic_missense",
+        "truncating",
+    ]
+    # allele rows: 30 alleles of 1.0.0 (V777_G778insGSP = G778_P780dup), minus T733I (EV0065 removed,
+    # its only row), plus D769Y's afatinib row on an allele already present
+    assert len(kb.alleles) == 29
     assert kb.codons == [310, 755]
 
 
@@ -71,28 +81,41 @@ def test_annotations_folder_and_knowledge_folder_both_work(kb):
     assert load_knowledge(annotations_dir()).content_hash == kb.content_hash
 
 
-def test_every_source_row_is_in_the_knowledge_base(kb, shared_dir):
-    """Every row of shared/knowledge, in order, conflicts kept (EV0001..EV0081)."""
+# Rows of the 1.0.0 source notes that 2.0.0 removed (not supported by their citations) and the
+# corrections that changed a row's identity; docs/knowledge-base.md ("Version 2.0.0") gives the reasons.
+REMOVED_IN_2_0 = ("EV0051", "EV0061", "EV0065")
+ALTERATION_CHANGED = {
+    "EV0079": "oncogenic_missense",  # T-DXd level 1 narrowed (OncoKB 06/2026)
+    "EV0076": "tkd_activating",  # neratinib 3A in NSCLC is for the TKD list (OncoKB 12/2025)
+}
+CITATION_MOVED = {("EV0013", "PMID:22046346"): "EV0082"}  # Kancha's Ba/F3 IC50: its own pan row
+
+
+def test_every_source_row_is_kept_under_its_id_or_removed_with_a_reason(kb, shared_dir):
+    """Every row of shared/knowledge (EV0001..EV0081, in order) is still there under its id, about the
+    same alteration and drug with every identifier it cited, or removed and documented (2.0.0)."""
     path = shared_dir / "knowledge" / "erbb2_tki_evidence.tsv"
     lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
     source = list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
-    assert len(source) == len(kb.evidence)
-    codes = {"OV": "OVT", "LIHC": "HCC"}  # TCGA-style codes written as OncoTree codes
-    for i, (src, row) in enumerate(zip(source, kb.evidence, strict=True), start=1):
-        assert row.evidence_id == f"EV{i:04d}"
-        assert (row.alteration, row.alteration_kind, row.drug, row.response, row.evidence_type) == (
-            src["alteration"],
-            src["alteration_kind"],
-            src["drug"],
-            src["response"],
-            src["evidence"],
-        )
-        assert row.tumour_type == codes.get(src["tumor_type"], src["tumor_type"])
-        # every identifier the source cites is kept (journal references are re-punctuated)
+    assert len(source) == 81
+    by_id = {r.evidence_id: r for r in kb.evidence}
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "knowledge-base.md").read_text()
+    for i, src in enumerate(source, start=1):
+        eid = f"EV{i:04d}"
+        if eid in REMOVED_IN_2_0:
+            assert eid not in by_id
+            assert f"{eid}" in docs.split("## Version 2.0.0")[1]
+            continue
+        row = by_id[eid]
+        assert row.alteration == ALTERATION_CHANGED.get(eid, src["alteration"])
+        assert (row.alteration_kind, row.drug) == (src["alteration_kind"], src["drug"])
         for token in src["citation"].split(";"):
             if token.startswith(("PMID:", "DOI:", "PMC")):
-                assert token in row.citations.split(";")
-        assert row.note == src["note"]
+                moved = CITATION_MOVED.get((eid, token))
+                holder = by_id[moved] if moved else row
+                assert token in holder.citations.split(";")
+    # new rows continue the numbering; ids are never reused
+    assert [r.evidence_id for r in kb.evidence][-11:] == [f"EV{i:04d}" for i in range(82, 93)]
 
 
 def test_drug_kinds_agree_with_the_source_except_documented_corrections(kb, shared_dir):
@@ -171,8 +194,8 @@ def test_duplicate_row_is_rejected(kb_copy):
     original = next(line for line in lines if line.startswith("EV0013\t"))
     # same claim again under a new id, citations in another order and spelled with p.
     cells = original.split("\t")
-    cells[0], cells[1] = "EV0082", "p.Leu755Ser"
-    cells[7] = "PMID:22046346;PMID:23220880"
+    cells[0], cells[1] = "EV9999", "p.Leu755Ser"
+    cells[7] = "CIViC:EID241;PMID:23220880"
     path.write_text("\n".join([*lines, "\t".join(cells)]) + "\n")
     with pytest.raises(InputError) as err:
         load_knowledge(kb_copy, check_hash=False)
@@ -185,7 +208,7 @@ def test_equivalent_spellings_are_duplicates_too(kb_copy):
     lines = path.read_text().splitlines()
     original = next(line for line in lines if line.startswith("EV0032\t"))  # Y772_A775dup afatinib
     cells = original.split("\t")
-    cells[0], cells[1] = "EV0082", "A775_G776insYVMA"
+    cells[0], cells[1] = "EV9999", "A775_G776insYVMA"
     path.write_text("\n".join([*lines, "\t".join(cells)]) + "\n")
     with pytest.raises(InputError, match=r"duplicate row.*EV0032"):
         load_knowledge(kb_copy, check_hash=False)
@@ -280,7 +303,7 @@ def test_yaml_schema_violation_names_the_line(kb_copy):
 def test_an_edited_file_fails_the_content_hash_check(kb_copy, name):
     path = kb_copy / name
     path.write_text(path.read_text() + "# an innocent-looking comment\n")
-    with pytest.raises(InputError, match=r"changed after knowledge-base version 1\.1\.0") as err:
+    with pytest.raises(InputError, match=r"changed after knowledge-base version 2\.0\.0") as err:
         load_knowledge(kb_copy)
     assert err.value.path == str(path)
     assert "kb hash --write" in str(err.value)
@@ -399,11 +422,22 @@ def test_exon20_insertion_boundaries(kb, residue, inside):
         ("Y772_A775dup", ["exon20_insertion", "tkd_activating", "oncogenic"]),
         ("G776delinsVC", ["exon20_insertion", "tkd_activating", "oncogenic"]),  # delins that adds
         ("M774delinsWLV", ["exon20_insertion", "tkd_activating", "oncogenic"]),
-        ("G776V", ["tkd_activating", "oncogenic"]),
-        ("L755_T759del", ["oncogenic"]),  # listed; a deletion adds no residues
-        ("T798I", ["oncogenic"]),  # a resistant TKI row makes it oncogenic
-        ("H878Y", ["oncogenic"]),  # a sensitive TKI row
-        ("V773A", []),  # reduced sensitivity only: not listed as oncogenic
+        ("G776V", ["tkd_activating", "oncogenic", "oncogenic_missense"]),
+        ("L755_T759del", ["oncogenic"]),  # listed; a deletion adds no residues; exon 19
+        ("T798I", ["oncogenic", "oncogenic_missense"]),  # a resistant TKI row makes it oncogenic
+        ("H878Y", ["oncogenic", "oncogenic_missense"]),  # a sensitive TKI row
+        # 2.0.0: Kancha's V773A IC50 is lapatinib-sensitive as the paper reads it, so oncogenic
+        ("V773A", ["oncogenic", "oncogenic_missense"]),
+        # 2.0.0: left the TKD list in 09/2025 (outside the kinase domain), still oncogenic
+        ("V697L", ["oncogenic", "oncogenic_missense"]),
+        ("E717D", ["oncogenic", "oncogenic_missense"]),
+        # 2.0.0: came out unknown in 1.0.0 (review); exon 20 in-frame deletions are a class
+        ("V659N", ["oncogenic", "oncogenic_missense"]),
+        ("E717V", ["oncogenic", "oncogenic_missense"]),
+        ("A644S", ["oncogenic", "oncogenic_missense"]),
+        ("A771_Y772del", ["exon20_deletion", "oncogenic"]),
+        ("E770_A771del", ["exon20_deletion", "oncogenic"]),
+        ("V773M", []),  # an unlisted missense change with no TKI row stays unknown
         ("Y772Ifs*9", ["truncating"]),  # a frameshift in exon 20 is not an exon 20 insertion
         ("Q709*", ["truncating"]),
         ("L755=", []),  # synonymous is never oncogenic
@@ -421,7 +455,9 @@ def test_class_membership(kb, text, classes):
         ("Y772_A775dup", "oncogenic"),
         ("Y772Ifs*9", "truncating"),
         ("L755=", "likely_neutral"),
-        ("V773A", "unknown"),
+        ("V773A", "oncogenic"),  # 2.0.0: Kancha's lapatinib-sensitive IC50 (see above)
+        ("V659N", "oncogenic"),
+        ("V773M", "unknown"),
         ("L1000Q", "unknown"),
     ],
 )
@@ -443,7 +479,8 @@ def test_tumour_type_match_in_context(kb):
     assert by_id["EV0016"].tumour_type_match == "pan_cancer"
     assert by_id["EV0070"].tumour_type_match == "other_tumour_type"  # NSCLC approval
     by_id = {m.evidence_id: m for m in kb.match(_allele(kb, "L755S"), "IDC")}
-    assert by_id["EV0019"].tumour_type_match == "other_tumour_type"  # ILC model, ductal sample
+    # 2.0.0: the Kalra editorial discusses lobular and ductal models: coded Breast Cancer
+    assert by_id["EV0019"].tumour_type_match == "same_tumour_type"
     by_id = {m.evidence_id: m for m in kb.match(_allele(kb, "L755S"), None)}
     assert by_id["EV0013"].tumour_type_match == "unknown"
 
