@@ -31,7 +31,8 @@ def _by_drug(kb, texts, tumour_type, **kwargs):
 def test_l755s_in_breast_lapatinib_resistant_neratinib_sensitive(kb):
     v = _by_drug(kb, ["L755S"], "BRCA")
     assert v["lapatinib"].verdict == "resistant"
-    assert v["lapatinib"].citations == "PMID:23220880;PMID:22046346"
+    # KB 2.0.0: Bose 2013 (breast models, EV0013) cites its CIViC item; Kancha's Ba/F3 row is pan (EV0082)
+    assert v["lapatinib"].citations == "PMID:23220880;CIViC:EID241"
     assert v["lapatinib"].tumour_type_match == "same_tumour_type"
     neratinib = v["neratinib"]
     assert neratinib.verdict == "sensitive"
@@ -54,11 +55,13 @@ def test_l755s_without_tumour_type_is_conflicting_for_neratinib(kb):
 
 
 def test_same_tumour_type_outranks_other_tumour_types(kb):
-    # exon 20 insertion: neratinib 0% in NSCLC (same, B) outranks SUMMIT pan-cancer responses (B)
+    # exon 20 insertion in LUAD, KB 2.0.0: no benefit from neratinib alone in NSCLC (EV0067, same, B)
+    # against OncoKB's 3A for the TKD list in NSCLC (EV0076, same, B): both outrank the pan-cancer
+    # SUMMIT responses (EV0034), and the two same-tumour rows tie, so the verdict says so
     lung = _by_drug(kb, ["A775_G776insYVMA"], "LUAD")["neratinib"]
-    assert lung.verdict == "resistant"
-    assert lung.tumour_type_match == "same_tumour_type" and "EV0067" in lung.evidence_ids
-    assert "outranks" in lung.reason and "EV0034" in lung.reason
+    assert lung.verdict == "conflicting"
+    assert lung.tumour_type_match == "same_tumour_type"
+    assert set(lung.evidence_ids) == {"EV0067", "EV0076"}
     # the same allele in breast: breast neratinib benefit (same, B) outranks lung non-response
     assert _by_drug(kb, ["Y772_A775dup"], "BRCA")["neratinib"].verdict == "sensitive"
 
@@ -77,8 +80,10 @@ def test_acquired_t798i_overrides_l869r_sensitivity_for_neratinib(kb):
     assert neratinib.alleles == ("p.T798I",)
     assert "overrides sensitivity from p.L869R" in neratinib.reason
     assert neratinib.citations == "PMID:28274957"
-    # afatinib still works against T798I (and L869R is oncogenic): sensitive
-    assert v["afatinib"].verdict == "sensitive"
+    # afatinib works against T798I in models (EV0049), but KB 2.0.0 records NCI-MATCH's no benefit
+    # across ERBB2-mutant tumours (EV0086, pan, B), which is all there is for L869R: not sensitive
+    assert v["afatinib"].verdict != "sensitive"
+    assert "EV0086" in v["afatinib"].reason
     # L869R alone: sensitive
     assert _by_drug(kb, ["L869R"], "BRCA")["neratinib"].verdict == "sensitive"
 
@@ -92,9 +97,11 @@ def test_allele_specific_resistance_sets_aside_class_sensitivity(kb):
 
 
 def test_reduced_sensitivity_counts_against_the_drug(kb):
-    v = _by_drug(kb, ["V773A"], "HNSC")["lapatinib"]
+    # MutHER: L755 alterations had lower benefit from neratinib + fulvestrant (EV0017, breast, B).
+    # (KB 1.0.0 used V773A and lapatinib; 2.0.0 reads Kancha's IC50 as sensitive, as the paper does.)
+    v = _by_drug(kb, ["L755S"], "BRCA")["neratinib + fulvestrant"]
     assert v.verdict == "resistant"
-    assert "reduced_sensitivity" in v.reason
+    assert "reduced_sensitivity" in v.reason and "EV0017" in v.reason
 
 
 def test_only_unclear_evidence_is_conflicting(kb):
@@ -104,11 +111,11 @@ def test_only_unclear_evidence_is_conflicting(kb):
 
 
 def test_gsp_duplication_in_lung(kb):
-    # G778_P780dup in NSCLC: dacomitinib responses (B, same) only; neratinib: breast trial (other)
-    # vs exon-20 class resistance in NSCLC (same) -> resistant
+    # G778_P780dup in NSCLC: dacomitinib responses (case series, same) only; neratinib: the exon-20
+    # class no-benefit row and OncoKB's 3A for the TKD list, both NSCLC level B (KB 2.0.0) -> conflicting
     v = _by_drug(kb, ["P780_Y781insGSP"], "NSCLC")
     assert v["dacomitinib"].verdict == "sensitive"
-    assert v["neratinib"].verdict == "resistant"
+    assert v["neratinib"].verdict == "conflicting"
 
 
 def test_truncating_allele_is_not_a_target(kb):
