@@ -289,7 +289,7 @@ def test_report_verdict_page_shows_the_verdicts(
 
 
 def _cut_new_version(annotations: Path) -> str:
-    """Edit one evidence row (L755S x lapatinib: resistant -> sensitive) and cut a new version
+    """Edit the L755S x lapatinib rows (resistant -> sensitive) and cut a new version
     as docs/knowledge-base.md ("Cutting a version") says: bump the version (PATCH: a correction),
     set release_date, add an entry at the top of changes, `erbb2-tki kb hash --write`."""
     folder = annotations / "knowledge"
@@ -305,11 +305,13 @@ def _cut_new_version(annotations: Path) -> str:
         and line.split("\t")[col["alteration"]] == "L755S"
         and line.split("\t")[col["drug"]] == "lapatinib"
     ]
-    assert len(hits) == 1, "the knowledge base no longer has one L755S x lapatinib row"
-    fields = lines[hits[0]].split("\t")
-    assert fields[col["response"]] == "resistant"
-    fields[col["response"]] = "sensitive"
-    lines[hits[0]] = "\t".join(fields)
+    # KB 2.0.0 has two: Bose 2013 in breast models (EV0013) and Kancha 2011 in Ba/F3 (EV0082)
+    assert len(hits) == 2, "the knowledge base no longer has the two L755S x lapatinib rows"
+    for hit in hits:
+        fields = lines[hit].split("\t")
+        assert fields[col["response"]] == "resistant"
+        fields[col["response"]] = "sensitive"
+        lines[hit] = "\t".join(fields)
     evidence.write_text("\n".join(lines), encoding="utf-8")
 
     metadata = folder / "metadata.yaml"

@@ -246,11 +246,12 @@ def test_knowledge_base_change_reannotates_without_extracting(
     extracted = {p: p.stat().st_mtime_ns for p in (workdir / "results/extract").rglob("*.gz")}
     assert extracted
 
-    # Cut a new knowledge-base version without the L755S x lapatinib resistance row (EV0013).
+    # Cut a new knowledge-base version without the L755S x lapatinib resistance rows (KB 2.0.0: EV0013,
+    # Bose 2013 in breast models, and EV0082, Kancha 2011 in Ba/F3).
     evidence = kb_copy / "knowledge" / "evidence.tsv"
     lines = evidence.read_text().splitlines(keepends=True)
-    kept = [line for line in lines if not line.startswith("EV0013\t")]
-    assert len(kept) == len(lines) - 1
+    kept = [line for line in lines if not line.startswith(("EV0013\t", "EV0082\t"))]
+    assert len(kept) == len(lines) - 2
     evidence.write_text("".join(kept))
     hashed = subprocess.run(
         [
