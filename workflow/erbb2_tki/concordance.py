@@ -387,7 +387,10 @@ def _target(kb: Any, tables: Tables, profile: str) -> tuple[Target | None, str]:
             if rule.alteration not in kb.classes:
                 return None, f"unmapped: class {rule.alteration} is not in this knowledge base"
             return Target("class", rule.alteration, None), ""
-        pc = kb.canonical(rule.alteration)
+        try:
+            pc = kb.canonical(rule.alteration)
+        except ValueError as err:
+            return None, f"unmapped: {PROFILES_FILE} gives {rule.alteration!r} ({err})"
         return Target(rule.alteration_kind, pc.short, pc), ""
     if re.search(r"\b(AND|OR|NOT)\b", profile):
         return None, "out_of_scope: the molecular profile combines ERBB2 with other variants"
