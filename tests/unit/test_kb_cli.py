@@ -205,3 +205,11 @@ def test_hash_reports_match_and_mismatch(capsys, kb_copy):
     code, out, _ = run(capsys, "kb", "hash", "--write", str(kb_copy))
     assert code == 0 and "written to" in out
     assert run(capsys, "kb", "validate", str(kb_copy))[0] == 0
+
+
+def test_show_class_prints_its_intersection_and_rows(capsys):
+    # KB 2.0.0: T-DXd level 1 in NSCLC narrowed to oncogenic missense mutations (OncoKB 06/2026)
+    code, out, _ = run(capsys, "kb", "show", "oncogenic_missense")
+    assert code == 0
+    assert "within (members must also be): oncogenic" in out
+    assert "EV0079" in out and "trastuzumab deruxtecan" in out

@@ -259,6 +259,8 @@ def _show_class(kb: Any, name: str, sample_code: str | None, drug: str | None, o
         print(f"listed alleles: {' '.join(pc.short for pc in cls.alleles)}", file=out)
     if cls.includes:
         print(f"includes: {', '.join(cls.includes)}", file=out)
+    if cls.within:
+        print(f"within (members must also be): {', '.join(cls.within)}", file=out)
     if cls.source:
         print(f"source: {cls.source}", file=out)
     print(_context_line(kb, sample_code), file=out)
