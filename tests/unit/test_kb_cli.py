@@ -28,8 +28,8 @@ def test_validate_summarises_the_project_knowledge_base(capsys):
     code, out, _ = run(capsys, "kb", "validate")
     assert code == 0
     assert "version 2.0.0" in out
-    # 2.0.0: 89 rows (docs/knowledge-base.md, "Version 2.0.0"), T733I gone with EV0065
-    assert "89 evidence rows (61 allele, 23 class, 5 codon), 29 distinct alleles, 2 codons" in out
+    # 2.0.0: 90 rows (docs/knowledge-base.md, "Version 2.0.0"), T733I gone with EV0065
+    assert "90 evidence rows (61 allele, 24 class, 5 codon), 29 distinct alleles, 2 codons" in out
     assert "22 drugs, 6 classes" in out
 
 
@@ -142,7 +142,7 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
     )
     lines = [line for line in evidence.read_text().splitlines() if not line.startswith("EV0033\t")]
     lines.append(
-        "EV0093\tL755S\tallele\tzongertinib\tsensitive\tclinical_trial\tNSCLC\tPMID:40293180\tBeamion LUNG-1"
+        "EV9001\tL755S\tallele\tzongertinib\tsensitive\tclinical_trial\tNSCLC\tPMID:40293180\tBeamion LUNG-1"
     )
     evidence.write_text("\n".join(lines) + "\n")
     meta = kb_copy / "metadata.yaml"
@@ -157,9 +157,9 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
     )
     assert code == 1
     assert "2.0.0 (2026-11-29" in out and "-> 2.1.0" in out
-    assert "evidence: 1 added, 1 removed, 2 changed, 86 unchanged" in out
+    assert "evidence: 1 added, 1 removed, 2 changed, 87 unchanged" in out
     assert (
-        "added    EV0093  L755S (allele) zongertinib sensitive clinical_trial NSCLC [PMID:40293180]"
+        "added    EV9001  L755S (allele) zongertinib sensitive clinical_trial NSCLC [PMID:40293180]"
         in out
     )
     assert "removed  EV0033  Y772_A775dup (allele) dacomitinib no_benefit" in out
@@ -168,7 +168,7 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
     rows = [line.split("\t") for line in tsv.read_text().splitlines()]
     assert rows[0] == ["change", "id", "field", "old", "new"]
     assert {(r[0], r[1], r[2]) for r in rows[1:]} == {
-        ("added", "EV0093", ""),
+        ("added", "EV9001", ""),
         ("removed", "EV0033", ""),
         ("changed", "EV0018", "response"),
         ("changed", "EV0021", "note"),
@@ -179,7 +179,7 @@ def test_diff_of_identical_versions_is_empty(capsys):
     old = str(annotations_dir() / "knowledge")
     code, out, _ = run(capsys, "kb", "diff", old, old, "--exit-code")
     assert code == 0
-    assert "evidence: 0 added, 0 removed, 0 changed, 89 unchanged" in out
+    assert "evidence: 0 added, 0 removed, 0 changed, 90 unchanged" in out
 
 
 def test_diff_reports_rule_and_drug_changes(capsys, kb_copy):

@@ -56,11 +56,11 @@ def _allele(kb, text):
 
 
 def test_project_knowledge_base_loads_with_known_counts(kb):
-    # 2.0.0 (docs/knowledge-base.md, "Version 2.0.0"): 81 rows of 1.0.0, 3 removed, 11 added;
+    # 2.0.0 (docs/knowledge-base.md, "Version 2.0.0"): 81 rows of 1.0.0, 3 removed, 12 added;
     # pertuzumab and pertuzumab + trastuzumab added; classes exon20_deletion and oncogenic_missense added
     assert kb.version == "2.0.0"
     assert kb.content_hash.startswith("sha256:")
-    assert len(kb.evidence) == 89
+    assert len(kb.evidence) == 90
     assert len(kb.drugs) == 22
     assert list(kb.classes) == [
         "exon20_insertion",
@@ -115,7 +115,7 @@ def test_every_source_row_is_kept_under_its_id_or_removed_with_a_reason(kb, shar
                 holder = by_id[moved] if moved else row
                 assert token in holder.citations.split(";")
     # new rows continue the numbering; ids are never reused
-    assert [r.evidence_id for r in kb.evidence][-11:] == [f"EV{i:04d}" for i in range(82, 93)]
+    assert [r.evidence_id for r in kb.evidence][-12:] == [f"EV{i:04d}" for i in range(82, 94)]
 
 
 def test_drug_kinds_agree_with_the_source_except_documented_corrections(kb, shared_dir):
