@@ -269,3 +269,9 @@ def test_the_export_is_read_completely(kb, civic_export):
     results = concordance.concordance(kb, tables, concordance.read_civic(civic_export))
     assert len(results) == 122  # 124 ERBB2 items, 2 of them prognostic (SOURCE.txt)
     assert {r.status for r in results} <= set(concordance.STATUSES)
+
+
+def test_every_civic_item_the_kb_cites_is_in_the_export(kb, civic_export):
+    rows = concordance.read_civic(civic_export)
+    assert concordance.dangling_civic_citations(kb, rows) == []
+    assert concordance.dangling_civic_citations(kb, rows[:1])  # the check does find them

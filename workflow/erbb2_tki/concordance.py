@@ -571,6 +571,20 @@ def undecided(results: list[Result]) -> list[Result]:
     return [r for r in results if r.status in NEEDS_DECISION and not r.curator_reason]
 
 
+def dangling_civic_citations(
+    kb: Any, civic_rows: Iterable[dict[str, str]]
+) -> list[tuple[str, str]]:
+    """(evidence id, CIViC:EIDn) for KB rows citing a CIViC item the export does not have."""
+    known = {row.get("evidence_id", "") for row in civic_rows}
+    found: list[tuple[str, str]] = []
+    for row in kb.evidence:
+        for cite in row.citations.split(";"):
+            match = _CIVIC_CITATION.match(cite)
+            if match and match.group(1) not in known:
+                found.append((row.evidence_id, cite))
+    return found
+
+
 def stale_decisions(tables: Tables, results: list[Result]) -> list[Decision]:
     """Recorded decisions that match no current disagree/not_in_kb row (fixed since, or wrong id)."""
     current = {(r.evidence_id, r.status) for r in results}
@@ -614,7 +628,8 @@ def cmd_concordance(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     kb = knowledge.load_knowledge(args.directory)
     tables = load_tables(args.tables)
-    results = concordance(kb, tables, read_civic(args.civic))
+    civic_rows = read_civic(args.civic)
+    results = concordance(kb, tables, civic_rows)
     n = counts(results)
     open_items = undecided(results)
     print(
@@ -636,6 +651,8 @@ def cmd_concordance(args: argparse.Namespace, out: TextIO | None = None) -> int:
             f"  stale decision  EID{d.evidence_id} ({d.status}): the item is no longer {d.status}",
             file=out,
         )
+    for eid, cite in dangling_civic_citations(kb, civic_rows):
+        print(f"  {eid} cites {cite}, which this export does not have", file=out)
     if args.out:
         write_tsv(Path(args.out), results)
     return 1 if args.strict and open_items else 0
