@@ -283,6 +283,12 @@ def test_knowledge_base_change_reannotates_without_extracting(
     unchanged = [s for s in EXAMPLE_SAMPLES if s not in ("S01", "S02")]
     assert after.loc[unchanged, "neratinib"].tolist() == before.loc[unchanged, "neratinib"].tolist()
 
+    # The CIViC cross-check tables are not read by annotation: editing a curator decision re-runs nothing.
+    decisions = kb_copy / "concordance" / "civic_decisions.tsv"
+    decisions.write_text(decisions.read_text() + "# reviewed again\n")
+    plan = run_snakemake(workdir, "--dry-run", config=config)
+    assert plan.returncode == 0 and job_counts(plan.output) == {}, plan.output[-2000:]
+
 
 # ---------------------------------------------------------------------------------------------
 # Bad input: each kind fails its own sample (or, for sheet errors, the run before it starts)

@@ -1,5 +1,5 @@
 # Stage 2: name every allele, match the knowledge base, write per-sample outputs, one shard per job.
-# Depends on the shard's extraction and on every file in annotations/: a knowledge-base change
+# Depends on the shard's extraction and on every file in annotations/knowledge and transcripts: a KB change
 # re-runs this stage and the summaries only.
 
 

@@ -111,8 +111,10 @@ def _files_under(folder):
 
 
 def annotation_files(wildcards):
-    """Every file of the knowledge base and transcript model: a change to one re-runs annotation."""
-    return _files_under(ANNOTATIONS)
+    """Every file of the knowledge base and transcript model: a change to one re-runs annotation.
+    annotations/concordance (the CIViC cross-check tables) is not read by annotation."""
+    knowledge = _files_under(ANNOTATIONS / "knowledge")
+    return knowledge + _files_under(ANNOTATIONS / "transcripts")
 
 
 def transcript_files(wildcards):
