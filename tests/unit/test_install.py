@@ -347,7 +347,8 @@ def test_annotate_with_a_file_output_keeps_stdout_for_the_summary(
     ("text", "expected"),
     [
         ("XYZ", "'XYZ' is not a known alteration, codon, class or drug"),
-        ("exon20", "did you mean exon20_insertion?"),
+        # KB 2.0.0 has both exon 20 classes
+        ("exon20", "did you mean exon20_deletion or exon20_insertion?"),
         ("lapatinib", "'lapatinib' is a drug (lapatinib), not an alteration"),
         ("Tykerb", "is a drug (lapatinib)"),
     ],
