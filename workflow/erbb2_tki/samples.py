@@ -24,7 +24,7 @@ from .errors import InputError
 from .paths import schemas_dir
 from .yamlio import load_yaml
 
-SAMPLE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+SAMPLE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 # The regex Snakemake uses as the {sample} wildcard constraint: the same rule as the sheet.
 SAMPLE_WILDCARD = r"[A-Za-z0-9._-]+"
 VCF_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf")
@@ -82,7 +82,7 @@ def check_sample_name(name: str, *, path: str | None = None, record: str | None 
             fix="give every row a sample name.",
             field="sample",
         )
-    if name in (".", "..") or not SAMPLE_NAME.match(name):
+    if name in (".", "..") or not SAMPLE_NAME.fullmatch(name):
         raise InputError(
             f"sample name {name!r} is not allowed: it may contain only letters, digits, '.', "
             "'_' and '-' and must not be '.' or '..' (it becomes part of output file names).",
