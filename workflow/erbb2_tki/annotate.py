@@ -17,7 +17,6 @@ import argparse
 import os
 import sys
 import tempfile
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -568,10 +567,11 @@ def _atomic_target(out: str | os.PathLike[str]) -> tuple[Path, Path]:
     The temporary file is not created here, so it gets the usual permissions (mkstemp's 0600
     would make the outputs unreadable to the rest of a core's group).
     """
+    from . import fileio
+
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    return target, tmp
+    return target, fileio.temp_name(target)
 
 
 def write_table(
@@ -605,6 +605,8 @@ def write_annotated_vcf(
         if not a.components:
             per_record[a.record_index][a.alt_index] = a
 
+    from . import fileio
+
     target, tmp = _atomic_target(out)
     mode, suffix, indexed = vcf_output_format(target)
     tmp_vcf = tmp.with_name(tmp.name + suffix)
@@ -635,6 +637,11 @@ def write_annotated_vcf(
             pysam.tabix_index(str(tmp_vcf), preset="vcf", force=True)
             os.replace(str(tmp_vcf) + ".tbi", str(target) + ".tbi")
         os.replace(tmp_vcf, target)
+    except OSError as err:  # a full disk: htslib says only "error -1 when writing"
+        problem = fileio.write_error(target, err)
+        if problem is None:
+            raise
+        raise problem from None
     finally:
         for leftover in (tmp, tmp_vcf, Path(str(tmp_vcf) + ".tbi")):
             leftover.unlink(missing_ok=True)

@@ -29,20 +29,18 @@ is loaded once by pysam, and the output is written in one bgzip pass and read ba
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import operator
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__, vcf_io
+from . import __version__, fileio, vcf_io
 from .errors import InputError
 from .transcript import load_transcript
 
@@ -743,18 +741,12 @@ def _write(out: Path, header: bytes, records: list[bytes], extra: bytes, where: 
     chrom_at = header.rfind(b"\n#CHROM") + 1
     header = header[:chrom_at] + extra + header[chrom_at:]
     body = b"".join(line + b"\n" for line in records)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp.vcf.gz", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    def write(tmp: Path) -> None:
         vcf_io.write_bgzf(tmp, header + body)
         _validate(tmp, len(records), where)
         Path(str(out) + ".tbi").unlink(missing_ok=True)
-        os.replace(tmp, out)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+
+    fileio.atomic_write_with(out, write, suffix=".vcf.gz")
 
 
 def _validate(path: Path, expected: int, where: str) -> None:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
+import io
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -468,16 +467,13 @@ def cmd_diff(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def _write_tsv(path: Path, rows: list[tuple[str, str, str, str, str]]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-            writer.writerow(["change", "id", "field", "old", "new"])
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from . import fileio
+
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+    writer.writerow(["change", "id", "field", "old", "new"])
+    writer.writerows(rows)
+    fileio.atomic_write_text(path, handle.getvalue())
 
 
 # --------------------------------------------------------------------------------------------

@@ -426,25 +426,14 @@ def annotate_shard(
 
 
 def _temp_files(*folders: str | Path) -> dict[tuple[Path, str], list[Path]]:
-    """Temporary files a killed run left (".NAME.<tag>[.<tag>].tmp[.suffix]"), by (folder, NAME)
-    for each NAME they could belong to.
+    """Temporary files a killed run left, by (folder, NAME of the output they were for).
 
-    One listing per folder: globbing per sample would make a 1,000-sample batch quadratic.
+    fileio names every temporary file and knows every form (fileio.temp_target). One listing
+    per folder: globbing per sample would make a 1,000-sample batch quadratic.
     """
-    found: dict[tuple[Path, str], list[Path]] = {}
-    for folder in sorted({Path(f) for f in folders}):
-        if not folder.is_dir():
-            continue
-        for entry in os.scandir(folder):
-            name = entry.name
-            if not name.startswith(".") or ".tmp" not in name:
-                continue
-            head = name[1 : name.index(".tmp")].split(".")
-            for tags in (1, 2):  # the writers add one or two tags (pid, random) before .tmp
-                if len(head) > tags:
-                    key = (folder, ".".join(head[:-tags]))
-                    found.setdefault(key, []).append(Path(entry.path))
-    return found
+    from . import fileio
+
+    return fileio.leftovers(folders)
 
 
 def _columns_of(headers: Sequence[Sequence[str]], name: str) -> list[str]:

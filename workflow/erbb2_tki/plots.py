@@ -287,17 +287,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     The temporary file is opened normally (not mkstemp's 0600) so the result has the same
     permissions as any other output under the user's umask, readable by the rest of the group.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    from . import fileio
+
+    return fileio.atomic_write_bytes(path, data)
 
 
 def _save(fig: Figure, out_path: str | os.PathLike[str]) -> Path:

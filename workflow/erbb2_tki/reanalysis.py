@@ -340,15 +340,11 @@ def format_text(old: Run, new: Run, diff: pd.DataFrame) -> str:
 
 def write_diff_tsv(diff: pd.DataFrame, out: str | os.PathLike[str]) -> None:
     """Write the diff table atomically (a temp file beside it, then rename)."""
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        diff.to_csv(tmp, sep="\t", index=False, lineterminator="\n")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from . import fileio
+
+    fileio.atomic_write_bytes(
+        out, diff.to_csv(sep="\t", index=False, lineterminator="\n").encode("utf-8")
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
