@@ -235,24 +235,40 @@ def _read_alleles(
     skipped: Counter[str],
     structural: list[dict[str, Any]],
     sample: str,
+    region: tuple[int, int] | None = None,
 ) -> list[_Allele]:
-    """Every ALT of every record in the ERBB2 region, named; non-small ALTs are counted or kept as events."""
-    from . import consequence, extract, vcf_io
+    """Every ALT of every record in the ERBB2 region, named; non-small ALTs are counted or kept as events.
+
+    `region` is the one extraction read (its status records it); None: the default padding.
+    Chromosome 17 is any of its spellings (contigs.chr17_names). The same ALT at the same
+    site in two records is one allele, listed once with the flag `duplicate_record`.
+    """
+    from . import consequence, contigs, extract, vcf_io
 
     alleles: list[_Allele] = []
-    span = extract.erbb2_region(build)
+    span = region or extract.erbb2_region(build)
+    chr17, _ = contigs.chr17_names(str(vcf.raw_header).encode("utf-8", "replace"), build)
+    first_of: dict[tuple[str, int, str, str], _Allele | None] = {}
     for record_index, variant in enumerate(vcf):
         chrom = variant.CHROM
-        if chrom not in ("17", "chr17"):
+        if chrom.encode("utf-8", "replace") not in chr17:
             continue
         start, end = span
-        var_end = variant.end  # cyvcf2: 0-based exclusive end of REF (or INFO/END)
+        var_end = _record_end(variant)
         if var_end < start or variant.POS > end:
             continue
         filt = _filter_text(variant)
         if not variant.ALT:  # ALT '.': a reference call, no allele to name
             skipped["missing"] += 1
         for alt_index, alt in enumerate(variant.ALT, start=1):
+            key = (chrom, int(variant.POS), str(variant.REF).upper(), alt.upper())
+            if key in first_of:
+                first = first_of[key]
+                if first is not None and "duplicate_record" not in first.flags:
+                    first.flags.append("duplicate_record")
+                skipped["duplicate_record"] += 1
+                continue
+            first_of[key] = None
             kind = vcf_io.classify_alt(variant.REF, alt)
             if kind != "small":
                 event = None
@@ -288,7 +304,27 @@ def _read_alleles(
                     flags,
                 )
             )
+            first_of[key] = alleles[-1]
     return alleles
+
+
+def _record_end(variant: Any) -> int:
+    """The record's reference end by the rule extraction uses: END, else SVLEN of a <DEL>,
+    <DUP>, <INV> or <CNV> ALT, else REF (extract.svlen_span)."""
+    from . import extract
+
+    end = int(variant.end)
+    try:
+        has_end = variant.INFO.get("END") is not None
+        svlen = None if has_end else variant.INFO.get("SVLEN")
+    except Exception:  # htslib type mismatch on a malformed value
+        svlen = None
+    if svlen is not None:
+        text = ",".join(map(str, svlen)) if isinstance(svlen, tuple) else str(svlen)
+        alts = ",".join(variant.ALT).encode()
+        span = extract.svlen_span(alts, b"SVLEN=" + text.encode())
+        end = max(end, int(variant.POS) + span - 1)
+    return end
 
 
 def _flag_text(text: str) -> str:
@@ -414,11 +450,13 @@ def annotate_sample(
     out_structural: str | os.PathLike[str] | None = None,
     include_filtered: bool = False,
     source: str | os.PathLike[str] | None = None,
+    region: tuple[int, int] | None = None,
 ) -> SampleResult:
     """Annotate one sample's VCF (normally its extracted ERBB2 region) and write the outputs asked for.
 
     `source` is the user's original VCF when `vcf` is its extracted region: errors name it, since
-    that is the file the user can fix. Raises InputError, naming the sample and file, for anything
+    that is the file the user can fix. `region` is the (start, end) extraction used (its span +
+    padding); annotation keeps exactly the records in it. None: the transcript span + 5,000. Raises InputError, naming the sample and file, for anything
     wrong with the input. Outputs are written atomically: on any error none of them is left
     half-written.
     """
@@ -436,7 +474,9 @@ def annotate_sample(
         )
         skipped: Counter[str] = Counter()
         structural: list[dict[str, Any]] = []
-        alleles = _read_alleles(reader, build_call.build, tumour_index, skipped, structural, sample)
+        alleles = _read_alleles(
+            reader, build_call.build, tumour_index, skipped, structural, sample, region
+        )
         reader.close()
     except InputError as err:
         raise _in_context(err, sample, path, source) from None
@@ -775,6 +815,7 @@ def run_cli(args: argparse.Namespace) -> int:
             out_verdicts=args.out_verdicts,
             include_filtered=args.include_filtered,
             source=args.input,
+            region=extracted.region,
         )
     if to_stdout:
         from .tables import records_tsv_bytes

@@ -53,6 +53,9 @@ _FALLBACK_SPAN = {
 CHR17_NAMES = ("chr17", "17")
 NEWLINE = b"\n"
 _END_RE = re.compile(rb"(?:^|;)END=(-?\d+)(?:;|$)")
+_SVLEN_RE = re.compile(rb"(?:^|;)SVLEN=([^;]*)(?:;|$)")
+# Symbolic ALTs whose SVLEN gives the reference span (htslib's rule, which its indexes use).
+_SPAN_TYPES = (b"<DEL", b"<DUP", b"<INV", b"<CNV")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,20 @@ class ExtractResult:
     n_records: int
     contig: str | None  # chr17 or 17 as spelled in the file; None when the file has neither
     note: str = ""  # why a faster method was not used, or what was normalised
+    region: tuple[int, int] = (0, 0)  # (start, end) read, 1-based inclusive: span + padding
+
+    @property
+    def region_text(self) -> str:
+        """'start-end', as the extract status records it (annotation reads it back)."""
+        return f"{self.region[0]}-{self.region[1]}"
+
+
+def parse_region(text: str) -> tuple[int, int] | None:
+    """(start, end) from ExtractResult.region_text; None for '' (an older status file)."""
+    if not text:
+        return None
+    start, _, end = text.partition("-")
+    return int(start), int(end)
 
 
 def erbb2_region(build: str, padding: int = 5000) -> tuple[int, int]:
@@ -108,7 +125,32 @@ def _record_span(line: bytes, where: str, line_no: int | None) -> tuple[int, int
             end = int(match.group(1))
             if end >= pos:
                 return pos, end
+    if b"SVLEN=" in info:
+        return pos, max(ref_end, pos + svlen_span(fields[4], info) - 1)
     return pos, ref_end
+
+
+def svlen_span(alt: bytes, info: bytes) -> int:
+    """The reference length SVLEN gives a record without END (VCF 4.4; 0 if none).
+
+    The largest |SVLEN| of its <DEL*>, <DUP*>, <INV*> or <CNV*> ALTs, as htslib computes a
+    record's span for its indexes (so every method agrees with an index query); other ALTs
+    (<INS>, sequence) take their span from REF.
+    """
+    match = _SVLEN_RE.search(info)
+    if not match:
+        return 0
+    values = match.group(1).split(b",")
+    best = 0
+    for i, one in enumerate(alt.split(b",")):
+        if not one.upper().startswith(_SPAN_TYPES):
+            continue
+        text = values[i] if i < len(values) else values[-1]
+        try:
+            best = max(best, abs(int(text)))
+        except ValueError:
+            continue
+    return best
 
 
 def _bad_record(where: str, line_no: int | None, line: bytes, why: str) -> InputError:
@@ -150,38 +192,41 @@ def _split_header(chunks: Iterator[bytes], where: str) -> tuple[bytes, bytes, in
     )
 
 
-def _chr17_line_starts(buf: bytes, upto: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """(starts, ends) of the lines in buf[:upto] that begin with chr17\t or 17\t, and the count
-    of newlines in buf[:upto].
+def _chr17_line_starts(
+    buf: bytes, upto: int, names: Iterable[bytes] = (b"chr17", b"17")
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(starts, ends) of the lines in buf[:upto] that begin with one of `names` and a tab, and
+    the count of newlines in buf[:upto].
 
     buf[0] is the newline that ends the previous line, buf[upto] a newline. One vectorised pass
-    finds every line start and tests its first bytes: both spellings in one scan, no Python loop
+    finds every line start and tests its first bytes: every spelling in one scan, no Python loop
     over lines.
     """
     arr = np.frombuffer(buf, dtype=np.uint8, count=upto + 1)
     newlines = np.flatnonzero(arr == 10)
     begin = newlines[:-1] + 1
     stop = newlines[1:]
-    padded = np.frombuffer(buf[: upto + 1] + b"\0" * 8, dtype=np.uint8)
-
-    def at(k: int) -> np.ndarray:
-        return padded[begin + k]
-
-    plain = (at(0) == 49) & (at(1) == 55) & (at(2) == 9)  # "17\t"
-    prefixed = (
-        (at(0) == 99)
-        & (at(1) == 104)
-        & (at(2) == 114)
-        & (at(3) == 49)
-        & (at(4) == 55)
-        & (at(5) == 9)
-    )  # "chr17\t"
-    hit = plain | prefixed
+    wanted = [name + b"\t" for name in names]
+    padded = np.frombuffer(
+        buf[: upto + 1] + b"\0" * (max(map(len, wanted), default=0) + 1), dtype=np.uint8
+    )
+    hit = np.zeros(len(begin), dtype=bool)
+    for word in wanted:
+        match = padded[begin] == word[0]
+        for k in range(1, len(word)):
+            if not match.any():
+                break
+            match &= padded[begin + k] == word[k]
+        hit |= match
     return begin[hit], stop[hit], len(newlines) - 1
 
 
 def _stream_text(
-    chunks: Iterator[bytes], start: int, end: int, where: str
+    chunks: Iterator[bytes],
+    start: int,
+    end: int,
+    where: str,
+    names: Iterable[bytes] = (b"chr17", b"17"),
 ) -> tuple[bytes, list[bytes], set[bytes]]:
     """(header, region records, chr17 spellings seen) by scanning every line as bytes.
 
@@ -195,7 +240,7 @@ def _stream_text(
 
     def scan(buf: bytes, upto: int) -> int:
         """Region records of buf[:upto]; returns the number of newlines before upto."""
-        starts, stops, newlines = _chr17_line_starts(buf, upto)
+        starts, stops, newlines = _chr17_line_starts(buf, upto, names)
         for begin, stop in zip(starts.tolist(), stops.tolist(), strict=True):
             line = buf[begin:stop]
             tab1 = line.find(b"\t")
@@ -205,7 +250,13 @@ def _stream_text(
             except ValueError:
                 pos = None
             if pos is not None and (
-                pos > end or (pos < start and b"END=" not in line and len(line) <= start - pos)
+                pos > end
+                or (
+                    pos < start
+                    and b"END=" not in line
+                    and b"SVLEN=" not in line
+                    and len(line) <= start - pos
+                )
             ):
                 seen.add(line[:tab1])
                 continue  # cannot overlap the region: its REF is shorter than the gap
@@ -233,7 +284,12 @@ def _stream_text(
     return header, records, seen
 
 
-def _iter_bcf_region(path: Path, start: int, end: int) -> tuple[bytes, list[bytes], set[bytes]]:
+def _iter_bcf_region(
+    path: Path,
+    start: int,
+    end: int,
+    names: set[bytes] = {b"chr17", b"17"},  # noqa: B006
+) -> tuple[bytes, list[bytes], set[bytes]]:
     """BCF without an index: htslib iteration (the records are binary; there are no lines)."""
     reader = vcf_io.open_vcf(path)
     header = str(reader.raw_header).encode()
@@ -242,7 +298,7 @@ def _iter_bcf_region(path: Path, start: int, end: int) -> tuple[bytes, list[byte
     try:
         for variant in reader:
             chrom = variant.CHROM
-            if chrom not in CHR17_NAMES:
+            if chrom.encode() not in names:
                 continue
             seen.add(chrom.encode())
             if variant.POS <= end and variant.end >= start:
@@ -263,18 +319,40 @@ def _iter_bcf_region(path: Path, start: int, end: int) -> tuple[bytes, list[byte
 # --------------------------------------------------------------------------------------------
 
 
-def _usable_index(path: Path) -> Path | None:
-    """The .tbi/.csi beside the file, if it is not older than the file (a stale index lies)."""
+def _usable_index(
+    path: Path, is_bcf: bool = False, header: bytes = b"", names: set[bytes] | None = None
+) -> tuple[Path | None, str]:
+    """(the .tbi/.csi beside the file that can be trusted, or None; why others were not).
+
+    An index older than its file is stale; one that index_trust.check rejects (another file's
+    index, records appended after indexing, corrupt) is not used either. Either way the reason
+    goes into the sample's note and the file is read another way.
+    """
+    from . import index_trust
+
     mtime = path.stat().st_mtime
+    notes = []
     for suffix in (".tbi", ".csi"):
         index = Path(str(path) + suffix)
-        if index.is_file() and index.stat().st_mtime >= mtime:
-            return index
-    return None
+        if not index.is_file():
+            continue
+        if index.stat().st_mtime < mtime:
+            notes.append(f"index {index.name} ignored: it is older than the file")
+            continue
+        problem = index_trust.check(path, index, is_bcf, header, names or {b"chr17", b"17"})
+        if problem is not None:
+            notes.append(f"index {index.name} ignored: {problem}")
+            continue
+        return index, "; ".join(notes)
+    return None, "; ".join(notes)
 
 
 def _query_tabix(
-    path: Path, index: Path, start: int, end: int
+    path: Path,
+    index: Path,
+    start: int,
+    end: int,
+    chr17: set[bytes] = {b"chr17", b"17"},  # noqa: B006
 ) -> tuple[list[bytes], set[bytes]] | None:
     import pysam
 
@@ -283,7 +361,7 @@ def _query_tabix(
     except (OSError, ValueError):
         return None  # not a tabix index after all (e.g. a BCF .csi): let the caller decide
     try:
-        names = [n for n in CHR17_NAMES if n in set(tabix.contigs)]
+        names = [n for n in tabix.contigs if n.encode() in chr17]
         records: list[bytes] = []
         for name in names:
             for line in tabix.fetch(name, start - 1, end):
@@ -295,13 +373,18 @@ def _query_tabix(
         tabix.close()
 
 
-def _query_bcf(path: Path, start: int, end: int) -> tuple[list[bytes], set[bytes]] | None:
+def _query_bcf(
+    path: Path,
+    start: int,
+    end: int,
+    chr17: set[bytes] = {b"chr17", b"17"},  # noqa: B006
+) -> tuple[list[bytes], set[bytes]] | None:
     reader = vcf_io.open_vcf(path)
     try:
         records: list[bytes] = []
         seen: set[bytes] = set()
-        for name in CHR17_NAMES:
-            if name not in reader.seqnames:
+        for name in reader.seqnames:
+            if name.encode() not in chr17:
                 continue
             try:
                 hits = list(reader(f"{name}:{start}-{end}"))
@@ -548,11 +631,11 @@ def _scan_sorted(
             return False
         lines = body.split(b"\n")
         reach = start - positions[-1]  # no REF shorter than this can reach the region
-        if b"END=" in body or max(map(len, lines)) > reach:
+        if b"END=" in body or b"SVLEN=" in body or max(map(len, lines)) > reach:
             for line in lines:
-                if (len(line) > reach or b"END=" in line) and _record_span(line, where, None)[
-                    1
-                ] >= start:
+                if (len(line) > reach or b"END=" in line or b"SVLEN=" in line) and _record_span(
+                    line, where, None
+                )[1] >= start:
                     records.append(line.rstrip(b"\r"))
         last = (rank17, positions[-1])
         return True
@@ -649,22 +732,31 @@ def extract_sample(
     build: str | None,
     sample: str | None = None,
     padding: int = 5000,
+    assume_sorted: bool = False,
 ) -> ExtractResult:
     """Write the ERBB2-region records of one VCF to `out_path` (a bgzipped VCF, no index).
 
     The build is detected from the header and checked against `build` (sheet/config/CLI);
-    `sample` only names the sample in error messages. Raises InputError (with the sample and
-    file filled in) for anything wrong with the input; on any error nothing is left at
-    `out_path`.
+    `sample` only names the sample in error messages; `padding` is added on both sides of the
+    transcript span (the region read is returned in the result and written in the extract's
+    header). `assume_sorted`: the caller declares an unindexed bgzipped file sorted, which lets
+    bisection find the region in a few block reads; without it such a file is streamed (an
+    out-of-order record between two bisection probes cannot be seen without reading everything).
+    Raises InputError (with the sample and file filled in) for anything wrong with the input;
+    on any error nothing is left at `out_path`.
     """
     source = Path(vcf_path)
     try:
-        return _extract(source, Path(out_path), build, padding)
+        return _extract(source, Path(out_path), build, padding, assume_sorted)
     except InputError as err:
         raise err.with_context(sample=sample, path=str(source)) from None
 
 
-def _extract(source: Path, out: Path, declared: str | None, padding: int) -> ExtractResult:
+def _extract(
+    source: Path, out: Path, declared: str | None, padding: int, assume_sorted: bool = False
+) -> ExtractResult:
+    from . import contigs
+
     where = str(source)
     # One read of the header (missing, empty, truncated, not a VCF, #CHROM line checked there);
     # it serves build detection, the ##contig order for bisection and the written header.
@@ -672,81 +764,125 @@ def _extract(source: Path, out: Path, declared: str | None, padding: int) -> Ext
     build = vcf_io.detect_build(head, where, declared)
     start, end = erbb2_region(build.build, padding)
     kind, is_bcf, header = head.kind, head.is_bcf, head.text
-    note = ""
+    chr17, contig_note = contigs.chr17_names(header, build.build, where)
+    chr17 |= {name.encode() for name in contigs.ACCESSIONS}  # another build's: an error below
+    notes = [contig_note] if contig_note else []
     records: list[bytes] | None = None
     seen: set[bytes] = set()
     method = "stream"
 
-    index = _usable_index(source) if kind == "bgzf" else None
+    index = None
+    if kind == "bgzf":
+        index, why = _usable_index(source, is_bcf, header, chr17)
+        if why:
+            notes.append(why)
     if index is not None:
         found = (
-            _query_bcf(source, start, end) if is_bcf else _query_tabix(source, index, start, end)
+            _query_bcf(source, start, end, chr17)
+            if is_bcf
+            else _query_tabix(source, index, start, end, chr17)
         )
         if found is not None:
             records, seen = found
             method = "index"
         else:
-            note = f"index {index.name} could not be used"
+            notes.append(f"index {index.name} could not be used")
     if records is None and is_bcf:
-        header, records, seen = _iter_bcf_region(source, start, end)
+        header, records, seen = _iter_bcf_region(source, start, end, chr17)
         method = "stream"
-    if records is None and kind == "bgzf":
+    if records is None and kind == "bgzf" and assume_sorted:
         ranks = _contig_ranks(header)
-        names = [n.encode() for n in CHR17_NAMES if n.encode() in ranks]
+        names = [n for n in ranks if n in chr17]
         if len(names) == 1:
             try:
                 records, _ = _bisect_text(source, ranks, names[0], start, end)
                 method = "bisection"
                 seen = {names[0]}
             except _Unsorted as why:
-                note = f"bisection not trusted ({why}); streamed instead"
+                notes.append(f"bisection not trusted ({why}); streamed instead")
         else:
-            note = (
-                "no ##contig order with chr17 in the header; streamed"
+            notes.append(
+                "no ##contig order with chromosome 17 in the header; streamed"
                 if not names
-                else "both chr17 and 17 in the header; streamed"
+                else "chromosome 17 under two names in the header; streamed"
             )
     if records is None:
-        header, records, seen = _stream_text(vcf_io.iter_text(source, kind), start, end, where)
+        header, records, seen = _stream_text(
+            vcf_io.iter_text(source, kind), start, end, where, chr17
+        )
         method = "stream"
+    for name in sorted(seen):
+        contigs.check_build(name.decode("utf-8", "replace"), build.build, where)
     records, resorted = _sorted_by_pos(records)
     if resorted:
-        note = (note + "; " if note else "") + "region records were out of order and were sorted"
-    contig = _contig_name(seen, header)
-    _write(out, header, records, _extract_line(build, contig, start, end, method, source), where)
-    return ExtractResult(build.build, build.source, method, len(records), contig, note)
+        notes.append("region records were out of order and were sorted")
+    contig = _contig_name(seen, header, chr17)
+    line = _extract_line(build, contig, start, end, method, source)
+    notes += _write(out, header, records, line, where)
+    return ExtractResult(
+        build.build, build.source, method, len(records), contig, "; ".join(notes), (start, end)
+    )
 
 
-def _contig_name(seen: set[bytes], header: bytes) -> str | None:
+def _contig_name(seen: set[bytes], header: bytes, chr17: set[bytes] | None = None) -> str | None:
     if len(seen) == 1:
-        return next(iter(seen)).decode()
+        return next(iter(seen)).decode("utf-8", "replace")
     ranks = _contig_ranks(header)
-    names = [n for n in CHR17_NAMES if n.encode() in ranks]
+    names = [n for n in ranks if n in (chr17 or {b"chr17", b"17"})]
     if len(names) == 1:
-        return names[0]
+        return names[0].decode("utf-8", "replace")
     return None
 
 
-def _write(out: Path, header: bytes, records: list[bytes], extra: bytes, where: str) -> None:
+def _utf8(text: bytes, what: str) -> tuple[bytes, list[str]]:
+    """`text` with bytes that are not UTF-8 replaced by U+FFFD, and a note per line changed.
+
+    htslib readers above this layer decode text as UTF-8 and would stop with a traceback on a
+    Latin-1 sample name or INFO value; the replaced text is still readable and the note says
+    where the bytes were changed.
+    """
+    try:
+        text.decode("utf-8")
+        return text, []
+    except UnicodeDecodeError:
+        pass
+    lines = text.split(b"\n")
+    changed = []
+    for i, line in enumerate(lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            lines[i] = line.decode("utf-8", "replace").encode("utf-8")
+            changed.append(i + 1)
+    shown = ", ".join(map(str, changed[:5])) + (" ..." if len(changed) > 5 else "")
+    return b"\n".join(lines), [f"non_utf8_replaced: bytes that are not UTF-8 in {what} {shown}"]
+
+
+def _write(out: Path, header: bytes, records: list[bytes], extra: bytes, where: str) -> list[str]:
     """bgzipped VCF at `out`, atomically; validated by reading it back with htslib.
 
-    One bgzip pass of bytes already in memory (records stay byte for byte). A .tbi left at
-    `out` by an earlier version would be stale: it is removed.
+    One bgzip pass of bytes already in memory (records stay byte for byte, except bytes that
+    are not UTF-8, replaced and noted: the notes are returned). A .tbi left at `out` by an
+    earlier version would be stale: it is removed.
     """
     header = header.replace(b"\r\n", b"\n")
     if not header.startswith(b"##fileformat="):
         header = b"##fileformat=VCFv4.2\n" + header  # htslib requires it first
     if not header.endswith(b"\n"):
         header += b"\n"
+    header, notes = _utf8(header, "header line(s)")
     chrom_at = header.rfind(b"\n#CHROM") + 1
     header = header[:chrom_at] + extra + header[chrom_at:]
-    body = b"".join(line + b"\n" for line in records)
+    body, body_notes = _utf8(b"".join(line + b"\n" for line in records), "region record(s)")
+    notes += body_notes
+
     def write(tmp: Path) -> None:
         vcf_io.write_bgzf(tmp, header + body)
         _validate(tmp, len(records), where)
         Path(str(out) + ".tbi").unlink(missing_ok=True)
 
     fileio.atomic_write_with(out, write, suffix=".vcf.gz")
+    return notes
 
 
 def _validate(path: Path, expected: int, where: str) -> None:

@@ -46,9 +46,7 @@ class DiskFullError(InputError):
 
 def temp_name(target: Path, suffix: str = "") -> Path:
     """A fresh temporary path beside `target` in the one form cleanup knows."""
-    return target.with_name(
-        f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}"
-    )
+    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}")
 
 
 def temp_target(name: str) -> str | None:

@@ -61,6 +61,7 @@ EXTRACT_STATUS_COLUMNS = [
     "n_records",
     "contig",
     "note",
+    "region",
 ]
 STATUS_COLUMNS = [
     "sample",
@@ -258,7 +259,9 @@ def extract_shard(
         def run(row: sample_sheet.SampleRow = row, out: Path = out) -> Any:
             if not Path(row.vcf).exists():
                 raise _missing_vcf_error(row)
-            return extract.extract_sample(row.vcf, out, build=row.build or None, sample=row.sample)
+            return extract.extract_sample(
+                row.vcf, out, build=row.build or None, sample=row.sample, padding=padding
+            )
 
         outcome = _attempt(run, row.sample, "extract", log, on_error)
         if outcome.status == OK:
@@ -273,6 +276,7 @@ def extract_shard(
                 "n_records": str(getattr(result, "n_records", "") or 0),
                 "contig": str(getattr(result, "contig", "") or ""),
                 "note": str(getattr(result, "note", "") or ""),
+                "region": str(getattr(result, "region_text", "") or ""),
             }
             log.info(
                 f"ok extract {row.sample}: {record['n_records']} records, build "
@@ -320,7 +324,7 @@ def annotate_shard(
 
     Returns the shard's status rows. No pandas on this path: its import cost more than the work.
     """
-    from . import annotate, knowledge
+    from . import annotate, extract, knowledge
     from .paths import annotations_dir
 
     log = log or JobLog(None)
@@ -364,6 +368,7 @@ def annotate_shard(
             row: sample_sheet.SampleRow = row,
             outputs: dict[str, Path] = outputs,
             build: str = base["build"],
+            region: str = str(extracted.get("region", "")),
         ) -> Any:
             for path in outputs.values():
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -382,6 +387,7 @@ def annotate_shard(
                 out_structural=outputs["structural"],
                 include_filtered=include_filtered,
                 source=row.vcf,
+                region=extract.parse_region(region),
             )
 
         outcome = _attempt(run, row.sample, "annotate", log, on_error)

@@ -24,6 +24,7 @@ from typing import Any
 
 import cyvcf2
 
+from .contigs import primary_name
 from .errors import InputError
 
 BUILDS = ("GRCh37", "GRCh38")
@@ -638,7 +639,7 @@ def _contig_evidence(lines: list[str]) -> tuple[dict[str, list[str]], list[str]]
         if not id_match or not len_match:
             continue
         name = id_match.group(1)
-        short = re.sub(r"^chr", "", name, flags=re.IGNORECASE).upper()
+        short = primary_name(name)  # chr17, Chr17, NC_000017.11, CM000679.2... -> 17
         if short not in CONTIG_LENGTHS["GRCh37"]:
             continue
         length = int(len_match.group(1))

@@ -1,0 +1,271 @@
+"""Is this .tbi/.csi the index of this file, as it is now? Checked before any region query.
+
+htslib trusts an index beside a file: one built for another VCF (a copy's, a renamed file's,
+a .csi of a different BCF) or before records were appended answers a region query with the
+wrong records or none, with at most a warning. An index is used only when all of this holds:
+
+- it parses as a tabix (.tbi) or CSI (.csi) index;
+- every offset it holds lies inside the file;
+- for every contig it indexes (up to 64, chromosome 17's always), the record at the offset where
+  the index says that contig starts is on that contig (so the names and offsets are this file's);
+- the smallest such offset is the file's first record (nothing before it is left out);
+- after the largest end offset there is no record (nothing was appended after indexing);
+- and it is not older than the file (checked by the caller from mtimes).
+
+Any failure gives a one-line reason; the caller then reads the file another way and says why in
+the sample's note. Cost: a few dozen BGZF blocks, whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+from . import vcf_io
+from .errors import InputError
+
+_MAX_CHECKED = 64
+_TAIL_LIMIT = 1 << 18  # compressed bytes after the last indexed record: more means not covered
+
+
+class _Untrusted(Exception):
+    pass
+
+
+class _Blocks:
+    """Random access to BGZF blocks by compressed offset (each inflated once)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.size = path.stat().st_size
+        self.handle = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.cache: dict[int, tuple[bytes, int]] = {}
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def block(self, offset: int) -> tuple[bytes, int]:
+        """(data, compressed size) of the block at `offset`."""
+        if offset in self.cache:
+            return self.cache[offset]
+        if not 0 <= offset < self.size:
+            raise _Untrusted(f"an offset ({offset}) lies outside the file ({self.size} bytes)")
+        self.handle.seek(offset)
+        buf = self.handle.read(1 << 16 | 64)
+        try:
+            found = vcf_io.inflate_block(self.path, buf, 0)
+        except InputError:
+            raise _Untrusted(f"an offset ({offset}) is not the start of a BGZF block") from None
+        self.cache[offset] = found
+        return found
+
+    def read(self, voffset: int, n: int) -> bytes:
+        """Up to `n` decompressed bytes from virtual offset `voffset`."""
+        coffset, uoffset = voffset >> 16, voffset & 0xFFFF
+        data, size = self.block(coffset)
+        if uoffset > len(data):
+            raise _Untrusted("an offset points past the end of its block")
+        out = data[uoffset:]
+        while len(out) < n and coffset + size < self.size:
+            coffset += size
+            data, size = self.block(coffset)
+            if not data:
+                break
+            out += data
+        return out[:n]
+
+    def absolute(self, voffset: int, limit: int) -> int | None:
+        """The uncompressed position of `voffset`, walking blocks from the start (None beyond
+        `limit` compressed bytes)."""
+        coffset, uoffset = voffset >> 16, voffset & 0xFFFF
+        at, total = 0, 0
+        while at <= min(coffset, limit):
+            data, size = self.block(at)
+            if at == coffset:
+                return total + uoffset
+            total += len(data)
+            at += size
+        return None
+
+    def first_record(self, is_bcf: bool, limit: int) -> int | None:
+        """The uncompressed position of the file's first record (None if not within `limit`)."""
+        at, text = 0, b""
+        while at < min(self.size, limit):
+            data, size = self.block(at)
+            text += data
+            at += size
+            if is_bcf:
+                if len(text) >= 9:
+                    return 9 + struct.unpack_from("<I", text, 5)[0]
+                continue
+            line_start = 0
+            while True:
+                if text[line_start : line_start + 1] not in (b"#", b""):
+                    return line_start
+                nl = text.find(b"\n", line_start)
+                if nl < 0:
+                    break
+                line_start = nl + 1
+                if line_start == len(text):
+                    break
+        return None
+
+
+def _parse(index: Path) -> tuple[dict[int, tuple[int, int]], list[str] | None, int]:
+    """({ref id: (min begin, max end) virtual offsets}, names (tbi/tabix-csi) or None, max
+    offset seen anywhere)."""
+    raw = index.read_bytes()
+    try:
+        data = b"".join(vcf_io.iter_bgzf(index)) if raw[:2] == b"\x1f\x8b" else raw
+    except InputError:
+        try:
+            data = zlib.decompress(raw, 31)
+        except zlib.error:
+            raise _Untrusted("it is not a readable index (corrupt compression)") from None
+    try:
+        return _parse_data(data)
+    except (struct.error, IndexError, ValueError):
+        raise _Untrusted("it is not a readable .tbi/.csi index (cut short or corrupt)") from None
+
+
+def _parse_data(data: bytes) -> tuple[dict[int, tuple[int, int]], list[str] | None, int]:
+    at = 0
+
+    def take(fmt: str) -> tuple[int, ...]:
+        nonlocal at
+        values = struct.unpack_from(fmt, data, at)
+        at += struct.calcsize(fmt)
+        return values
+
+    names: list[str] | None = None
+    magic = data[:4]
+    if magic == b"TBI\x01":
+        at = 4
+        (n_ref,) = take("<i")
+        take("<6i")
+        (l_nm,) = take("<i")
+        names = [n.decode("utf-8", "replace") for n in data[at : at + l_nm].split(b"\0")[:n_ref]]
+        at += l_nm
+        csi, pseudo = False, 37450
+    elif magic == b"CSI\x01":
+        at = 4
+        _, depth, l_aux = take("<3i")
+        aux = data[at : at + l_aux]
+        at += l_aux
+        if len(aux) >= 28:
+            l_nm = struct.unpack_from("<i", aux, 24)[0]
+            names = [n.decode("utf-8", "replace") for n in aux[28 : 28 + l_nm].split(b"\0") if n]
+        (n_ref,) = take("<i")
+        csi, pseudo = True, ((1 << (3 * (depth + 1))) - 1) // 7 + 1
+    else:
+        raise _Untrusted("it is neither a .tbi nor a .csi index (wrong magic number)")
+    if not 0 <= n_ref < 1 << 20:
+        raise ValueError("n_ref")
+    spans: dict[int, tuple[int, int]] = {}
+    top = 0
+    for ref in range(n_ref):
+        (n_bin,) = take("<i")
+        begin, end = None, None
+        for _ in range(n_bin):
+            (bin_id,) = take("<I")
+            if csi:
+                take("<Q")
+            (n_chunk,) = take("<i")
+            chunks = [take("<2Q") for _ in range(n_chunk)]
+            if bin_id == pseudo:
+                if chunks:
+                    begin, end = chunks[0]
+                continue
+            for beg, stop in chunks:
+                begin = beg if begin is None else min(begin, beg)
+                end = stop if end is None else max(end, stop)
+                top = max(top, stop)
+        if not csi:
+            (n_intv,) = take("<i")
+            at += 8 * n_intv
+        if begin is not None and end is not None:
+            spans[ref] = (begin, end)
+            top = max(top, end)
+    return spans, names, top
+
+
+def check(path: Path, index: Path, is_bcf: bool, header: bytes, chr17: set[bytes]) -> str | None:
+    """None when `index` can be trusted for `path`; else why not (one line)."""
+    blocks = _Blocks(path)
+    try:
+        return _check(blocks, index, is_bcf, header, chr17)
+    except _Untrusted as why:
+        return str(why)
+    except (OSError, InputError) as err:
+        return f"it cannot be checked ({err})"
+    finally:
+        blocks.close()
+
+
+def _check(
+    blocks: _Blocks, index: Path, is_bcf: bool, header: bytes, chr17: set[bytes]
+) -> str | None:
+    spans, names, top = _parse(index)
+    if not spans:
+        return (
+            None if _no_records(blocks, is_bcf) else "it indexes no records but the file has some"
+        )
+    if (top >> 16) >= blocks.size:
+        raise _Untrusted("an offset lies beyond the end of the file")
+    if is_bcf:
+        contig_order = [c.decode("utf-8", "replace") for c, _ in _bcf_contigs(header)]
+        names = contig_order
+    if names is None:
+        raise _Untrusted("a .csi of a text VCF without contig names")
+    for ref in spans:
+        if ref >= len(names):
+            raise _Untrusted(f"it indexes contig number {ref + 1}, the header has {len(names)}")
+    important = [r for r in spans if names[r].encode() in chr17]
+    others = [r for r in spans if r not in important][:_MAX_CHECKED]
+    for ref in important + others:
+        begin = spans[ref][0]
+        if is_bcf:
+            raw = blocks.read(begin, 12)
+            if len(raw) < 12 or struct.unpack_from("<i", raw, 8)[0] != ref:
+                raise _Untrusted(f"the record where it says {names[ref]} starts is not on it")
+        else:
+            line = blocks.read(begin, 1024)
+            if not line.startswith(names[ref].encode() + b"\t"):
+                raise _Untrusted(
+                    f"the record where it says contig {names[ref]} starts is not on that contig "
+                    "(an index of another file?)"
+                )
+    first = min(begin for begin, _ in spans.values())
+    limit = 1 << 26
+    want = blocks.first_record(is_bcf, limit)
+    got = blocks.absolute(first, limit)
+    if want is None or got != want:
+        raise _Untrusted("its first offset is not the file's first record")
+    last = max(end for _, end in spans.values())
+    if blocks.size - (last >> 16) > _TAIL_LIMIT:
+        raise _Untrusted("the file goes on after the last record it indexes (records added?)")
+    tail = blocks.read(last, _TAIL_LIMIT * 4)
+    if is_bcf:
+        if tail:
+            raise _Untrusted("the file has records after the last one it indexes")
+    elif any(line.strip() and not line.startswith(b"#") for line in tail.split(b"\n")):
+        raise _Untrusted("the file has records after the last one it indexes (records added?)")
+    return None
+
+
+def _no_records(blocks: _Blocks, is_bcf: bool) -> bool:
+    at, text = 0, b""
+    while at < blocks.size:
+        data, size = blocks.block(at)
+        text += data
+        at += size
+    if is_bcf:
+        return len(text) <= 9 + struct.unpack_from("<I", text, 5)[0]
+    return all(not line.strip() or line.startswith(b"#") for line in text.split(b"\n"))
+
+
+def _bcf_contigs(header: bytes) -> list[tuple[bytes, int | None]]:
+    from .contigs import header_contigs
+
+    return header_contigs(header)
