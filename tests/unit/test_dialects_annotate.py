@@ -162,10 +162,22 @@ def test_fuzz_reading_and_naming_gives_a_result_or_an_input_error(records, tmp_p
         return
     # Nothing silently dropped: every small ALT is a row (merged-in-cis rows come on top), every
     # other ALT is counted as skipped or reported as a structural event.
-    small = [a for r in records for a in r[2] if classify_alt(r[1], a) == "small"]
+    # The same ALT at the same site in a second record is one allele (flag duplicate_record).
+    first_record: dict[tuple[int, str, str], int] = {}
+    small, duplicates = [], 0
+    for index, (pos, ref, alts, _, _) in enumerate(sorted(records)):
+        for alt in alts:
+            key = (pos, ref.upper(), alt.upper())
+            if alt == ".":  # no ALT: counted as missing, never a duplicate
+                continue
+            if first_record.setdefault(key, index) != index:
+                duplicates += 1
+            elif classify_alt(ref, alt) == "small":
+                small.append(alt)
     own_rows = result.alleles[
         ~result.alleles["alt_index"].astype(str).str.contains("+", regex=False)
     ]
     assert len(own_rows) == len(small)
     assert sum(result.skipped.values()) == sum(len(r[2]) for r in records) - len(small)
+    assert result.skipped.get("duplicate_record", 0) == duplicates
     assert (folder / "o.tsv").exists()

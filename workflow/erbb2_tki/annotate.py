@@ -249,6 +249,7 @@ def _read_alleles(
     span = region or extract.erbb2_region(build)
     chr17, _ = contigs.chr17_names(str(vcf.raw_header).encode("utf-8", "replace"), build)
     first_of: dict[tuple[str, int, str, str], _Allele | None] = {}
+    first_record: dict[tuple[str, int, str, str], int] = {}
     for record_index, variant in enumerate(vcf):
         chrom = variant.CHROM
         if chrom.encode("utf-8", "replace") not in chr17:
@@ -261,14 +262,17 @@ def _read_alleles(
         if not variant.ALT:  # ALT '.': a reference call, no allele to name
             skipped["missing"] += 1
         for alt_index, alt in enumerate(variant.ALT, start=1):
+            # The same ALT at the same site in an earlier record (not a repeat within a record,
+            # which the record's own ALT indices keep apart).
             key = (chrom, int(variant.POS), str(variant.REF).upper(), alt.upper())
-            if key in first_of:
+            if key in first_of and first_record[key] != record_index:
                 first = first_of[key]
                 if first is not None and "duplicate_record" not in first.flags:
                     first.flags.append("duplicate_record")
                 skipped["duplicate_record"] += 1
                 continue
             first_of[key] = None
+            first_record[key] = record_index
             kind = vcf_io.classify_alt(variant.REF, alt)
             if kind != "small":
                 event = None
@@ -683,7 +687,7 @@ def write_annotated_vcf(
             raise
         raise problem from None
     finally:
-        for leftover in (tmp, tmp_vcf, Path(str(tmp_vcf) + ".tbi")):
+        for leftover in (tmp, tmp_vcf, Path(f"{tmp_vcf}.tbi"), Path(f"{tmp_vcf}.gz")):
             leftover.unlink(missing_ok=True)
 
 

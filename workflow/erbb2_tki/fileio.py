@@ -8,7 +8,7 @@ Every writer (tables, plots, annotate, extract, knowledge, kb_cli, reanalysis) g
   fsync'ed, then renamed over the target;
 - the result has mode 0666 minus the umask (0644 under the usual 022), like any file the user
   writes: the temporary file is opened with os.open(..., 0o666), not mkstemp's 0600;
-- every temporary name has one form, `.{target}.{pid}.{8 hex}.tmp[.suffix]`, so `temp_target`
+- every temporary name has one form, `.{target}.{pid}.{8 hex}.tmp[.suffix]`, so `temp_targets`
   knows which output any leftover belonged to and `remove_leftovers` can delete exactly the
   ones of the outputs a job is about to rewrite (other shards' jobs write beside them);
 - a full disk (ENOSPC, EDQUOT, or a writer library that only says "error -1" while the file
@@ -28,14 +28,10 @@ from pathlib import Path
 
 from .errors import InputError
 
-# The temporary-file form every writer uses, and the older forms a previous version left:
-# ".NAME.PID.HEX8.tmp[.suffix]" (now), ".NAME.PID[.HEX8].tmp" (tables/plots/reanalysis before),
-# ".NAME.RANDOM8.tmp.vcf.gz[.gz]" (extract before: mkstemp), ".NAME.RANDOM8" (knowledge, kb_cli:
-# mkstemp with no suffix; only recognised where the caller says the target name).
-_TEMP = re.compile(
-    r"^\.(?P<target>.+?)\.(?:\d+\.)?(?:[0-9a-f]{8}|[A-Za-z0-9_]{8})\.tmp(?:\.[A-Za-z0-9]+)*$"
-)
-_TEMP_PID_ONLY = re.compile(r"^\.(?P<target>.+?)\.\d+\.tmp(?:\.[A-Za-z0-9]+)*$")
+# The temporary-file form every writer uses: ".NAME.PID.HEX8.tmp[.suffix...]"; the forms older
+# versions left are ".NAME.TAG[.TAG].tmp[.suffix...]" too (PID and/or a random tag; extract's
+# ".tmp.vcf.gz", and ".tmp.vcf.gz.gz" where tabix compressed a file a full disk had cut short).
+_TEMP = re.compile(r"^\.(?P<head>[^/]+?)\.tmp(?:\.[A-Za-z0-9]+)*$")
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 _MIN_FREE = 1 << 20  # below this many free bytes an unexplained write error is a full disk
 
@@ -49,13 +45,17 @@ def temp_name(target: Path, suffix: str = "") -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}")
 
 
-def temp_target(name: str) -> str | None:
-    """The output file name a temporary file name belongs to (None: not a temporary file)."""
-    for pattern in (_TEMP, _TEMP_PID_ONLY):
-        match = pattern.match(name)
-        if match:
-            return match.group("target")
-    return None
+def temp_targets(name: str) -> list[str]:
+    """The output file names a temporary file name can belong to ([]: not a temporary file).
+
+    NAME with its one or two tags removed: both readings are returned, since an output's own
+    name may end in what looks like a tag.
+    """
+    match = _TEMP.match(name)
+    if not match:
+        return []
+    head = match.group("head").split(".")
+    return [".".join(head[:-tags]) for tags in (1, 2) if len(head) > tags]
 
 
 def leftovers(folders: Iterable[str | os.PathLike[str]]) -> dict[tuple[Path, str], list[Path]]:
@@ -65,8 +65,7 @@ def leftovers(folders: Iterable[str | os.PathLike[str]]) -> dict[tuple[Path, str
         if not folder.is_dir():
             continue
         for entry in os.scandir(folder):
-            target = temp_target(entry.name)
-            if target is not None:
+            for target in temp_targets(entry.name):
                 found.setdefault((folder, target), []).append(Path(entry.path))
     return found
 
@@ -78,8 +77,9 @@ def remove_leftovers(folder: str | os.PathLike[str], names: Iterable[str] | None
     for (_, target), paths in leftovers([folder]).items():
         if wanted is None or target in wanted:
             for path in paths:
-                path.unlink(missing_ok=True)
-                removed += 1
+                if path.exists():
+                    path.unlink(missing_ok=True)
+                    removed += 1
     return removed
 
 

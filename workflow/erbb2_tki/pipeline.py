@@ -166,16 +166,41 @@ def shard_rows(config: dict[str, Any], shard: int) -> list[sample_sheet.SampleRo
 
 
 def shard_digest(rows: Sequence[sample_sheet.SampleRow], stage: str) -> str:
-    """The fingerprint Snakemake keeps as a shard's params: it changes when the shard's samples do."""
-    keys = [r.extract_key() if stage == "extract" else r.annotate_key() for r in rows]
+    """The fingerprint Snakemake keeps as a shard's params: it changes when the shard's samples do.
+
+    For extraction it includes every VCF's content signals (input_signals), so a VCF replaced
+    by other content re-runs its shard even when its mtime went back in time (`cp -p`,
+    `rsync -a`, `mv` of an older copy), which Snakemake's mtime check misses.
+    """
+    if stage == "extract":
+        keys = [{**r.extract_key(), "signals": input_signals(r.vcf)} for r in rows]
+    else:
+        keys = [r.annotate_key() for r in rows]
     return sample_sheet.digest(keys)
+
+
+def input_signals(vcf: str) -> list[list[int] | None]:
+    """(size, inode, ctime, mtime in ns) of a VCF and of its .tbi and .csi (None: absent).
+
+    ctime cannot be set back by any copy tool, and a replacing `mv` or copy changes the inode
+    or the size as well; a `touch` or `chmod` also changes ctime, which only re-runs a shard.
+    """
+    signals: list[list[int] | None] = []
+    for path in (vcf, f"{vcf}.tbi", f"{vcf}.csi"):
+        try:
+            st = os.stat(path)
+        except OSError:
+            signals.append(None)
+            continue
+        signals.append([st.st_size, st.st_ino, st.st_ctime_ns, st.st_mtime_ns])
+    return signals
 
 
 def _check_digest(rows: Sequence[sample_sheet.SampleRow], stage: str, expected: str) -> None:
     if expected and shard_digest(rows, stage) != expected:
         raise RuntimeError(
-            "the sample sheet no longer matches the one this job was planned from (it changed "
-            "while the workflow ran?); run snakemake again."
+            "the sample sheet or a sample's VCF no longer matches the one this job was planned "
+            "from (it changed while the workflow ran?); run snakemake again."
         )
 
 

@@ -255,8 +255,14 @@ def scan_input_dir(
     *,
     default_build: str = "",
     default_tumour_type: str = "",
+    skipped: list[tuple[str, str]] | None = None,
 ) -> list[SampleRow]:
-    """Every .vcf, .vcf.gz, .vcf.bgz and .bcf file in `folder` (not recursive), named after its file."""
+    """Every .vcf, .vcf.gz, .vcf.bgz and .bcf file in `folder` (not recursive), named after its file.
+
+    Suffixes match in any case (`X.VCF`, `Y.Vcf.Gz`). Every other entry is appended to `skipped`
+    as (name, why) - hidden files, folders, FIFOs/sockets/devices, other suffixes - except
+    the .tbi/.csi indexes of the VCFs found; `skipped_inputs` lists them for the run's log.
+    """
     root = Path(folder)
     if not root.is_dir():
         raise InputError(
@@ -265,11 +271,18 @@ def scan_input_dir(
             fix="set the config key `input_dir` to a folder of VCF files.",
         )
     found: dict[str, Path] = {}
+    passed: list[tuple[str, str]] = []
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith(".") or not entry.is_file():
+        suffix = next((s for s in VCF_SUFFIXES if entry.name.lower().endswith(s)), None)
+        if entry.name.startswith("."):
+            passed.append((entry.name, "hidden file"))
             continue
-        suffix = next((s for s in VCF_SUFFIXES if entry.name.endswith(s)), None)
+        if not entry.is_file():
+            kind = "folder" if entry.is_dir() else "not a regular file (FIFO, socket, device or "
+            passed.append((entry.name, kind if kind == "folder" else kind + "broken link)"))
+            continue
         if suffix is None:
+            passed.append((entry.name, "not a .vcf, .vcf.gz, .vcf.bgz or .bcf file"))
             continue
         name = entry.name[: -len(suffix)]
         check_sample_name(name, path=str(entry), record="file name")
@@ -281,6 +294,9 @@ def scan_input_dir(
                 fix="keep one VCF per sample in the folder (or use a sample sheet).",
             )
         found[name] = entry
+    if skipped is not None:
+        indexes = {f"{p.name}{s}".lower() for p in found.values() for s in (".tbi", ".csi")}
+        skipped.extend((n, why) for n, why in passed if n.lower() not in indexes)
     if not found:
         raise InputError(
             "the input folder holds no .vcf, .vcf.gz, .vcf.bgz or .bcf file.",
@@ -305,6 +321,19 @@ def _looked_for(path: Path) -> str:
     if path.is_absolute():
         return f"looked for {path}"
     return f"looked for {path.absolute()}, relative to the run folder {Path.cwd()}"
+
+
+def skipped_inputs(config: Mapping[str, Any]) -> list[str]:
+    """What `input_dir` holds but the batch does not use, one 'name: why' line each."""
+    input_dir = str(config.get("input_dir", "") or "")
+    if not input_dir or not Path(input_dir).is_dir():
+        return []
+    skipped: list[tuple[str, str]] = []
+    try:
+        scan_input_dir(input_dir, skipped=skipped)
+    except InputError:
+        return []
+    return [f"{name}: {why}" for name, why in skipped]
 
 
 def load_samples(config: Mapping[str, Any]) -> list[SampleRow]:

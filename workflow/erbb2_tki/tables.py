@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .cells import UNTRUSTED_COLUMNS, neutralise, restore, untrusted
+
 if TYPE_CHECKING:  # pandas is imported where used: the light jobs (manifest, check) skip it
     import pandas as pd
 
@@ -79,25 +81,34 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def records_tsv_bytes(records: Iterable[Mapping[str, object]], columns: Sequence[str]) -> bytes:
     """Rows of plain values as tab-separated text with a header line (no pandas needed)."""
     lines = ["\t".join(columns)]
-    lines += ["\t".join(_cell(r.get(c)) for c in columns) for r in records]
+    lines += ["\t".join(_cell(r.get(c), c) for c in columns) for r in records]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _cell(value: object) -> str:
-    """A value as TSV text: '' for None/NaN (0 stays 0); tabs and line breaks cannot be stored."""
+def _cell(value: object, column: str = "") -> str:
+    """A value as TSV text: '' for None/NaN (0 stays 0); tabs and line breaks cannot be stored.
+
+    Text from the user's files that would start a spreadsheet formula gets a leading "'"
+    (cells.neutralise; only in cells.UNTRUSTED_COLUMNS).
+    """
     if value is None or (isinstance(value, float) and value != value):
         return ""
     text = value if isinstance(value, str) else str(value)
     if "\t" in text or "\n" in text or "\r" in text:
-        return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+        text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    if column in UNTRUSTED_COLUMNS:
+        return neutralise(text)
     return text
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, str]]:
-    """A TSV written by this module as a list of dicts (no pandas needed)."""
+    """A TSV written by this module as a list of dicts (no pandas needed), cells restored."""
     with open(path, encoding="utf-8", newline="") as handle:
         header, *rows = [line.rstrip("\n").split("\t") for line in handle if line.strip("\n")]
-    return [dict(zip(header, row, strict=False)) for row in rows]
+    return [
+        {k: restore(v) if k in UNTRUSTED_COLUMNS else v for k, v in zip(header, row, strict=False)}
+        for row in rows
+    ]
 
 
 def tsv_bytes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> bytes:
@@ -122,9 +133,13 @@ def read_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a table written by write_tsv, every cell as the exact text written ('' for empty)."""
     import pandas as pd
 
-    return pd.read_csv(
+    frame = pd.read_csv(
         path, sep="\t", dtype=str, keep_default_na=False, na_values=[], quoting=3
     ).fillna("")
+    for column in frame.columns:
+        if column in UNTRUSTED_COLUMNS:
+            frame[column] = frame[column].map(restore)
+    return frame
 
 
 def concat(frames: Iterable[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
@@ -155,21 +170,29 @@ class Table:
     @classmethod
     def from_records(cls, records: Iterable[Mapping[str, object]], columns: Sequence[str]) -> Table:
         columns = list(columns)
-        return cls(columns, ["\t".join(_cell(r.get(c)) for c in columns) for r in records])
+        return cls(columns, ["\t".join(_cell(r.get(c), c) for c in columns) for r in records])
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Table:
         columns = [str(c) for c in frame.columns]
         rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
-        return cls(columns, ["\t".join(_cell(v) for v in row) for row in rows])
+        return cls(
+            columns,
+            ["\t".join(_cell(v, c) for v, c in zip(row, columns, strict=True)) for row in rows],
+        )
 
     def rows(self) -> Iterator[list[str]]:
-        """Each row as its list of cells (exactly len(columns) of them)."""
+        """Each row as its list of cells (exactly len(columns) of them), as the original text
+        (cells.restore: the lines hold the TSV form)."""
         width = len(self.columns)
+        marked = untrusted(self.columns)
         for line in self.lines:
             cells = line.split("\t") if width else []
             if len(cells) != width:
                 cells = (cells + [""] * width)[:width]
+            for i in marked:
+                if cells[i][:1] == "'":
+                    cells[i] = restore(cells[i])
             yield cells
 
     def records(self) -> Iterator[dict[str, str]]:
@@ -216,7 +239,7 @@ def read_by_sample(
             cells = line.split("\t")
             complete = len(cells) == len(header)
             cells += [""] * (len(header) - len(cells))
-            sample = cells[index] if index >= 0 else ""
+            sample = restore(cells[index]) if index >= 0 else ""
             if same and complete:
                 row = line
             else:

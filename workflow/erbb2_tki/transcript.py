@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from . import paths
 from .errors import InputError
-from .yamlio import load_yaml
+from .yamlio import load_yaml_file
 
 BUILDS = ("GRCh37", "GRCh38")
 TRANSCRIPT_FILE = "transcripts/NM_004448.4.yaml"
@@ -216,8 +216,7 @@ def _join(seq: str) -> str:
 
 def parse_transcript(path: Path) -> Transcript:
     """Read and check the transcript YAML (ValueError naming the file on any inconsistency)."""
-    with open(path, encoding="utf-8") as handle:
-        data = load_yaml(handle)
+    data = load_yaml_file(path)
     try:
         exons = tuple(
             Exon(

@@ -6,6 +6,7 @@ spent about half a second of each job on that, the C one a tenth of it. Same saf
 
 from __future__ import annotations
 
+import os
 from typing import IO, Any
 
 import yaml
@@ -16,3 +17,30 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def load_yaml(source: str | bytes | IO[str] | IO[bytes]) -> Any:
     """Parse one YAML document with the safe loader (C implementation when available)."""
     return yaml.load(source, Loader=_LOADER)
+
+
+def load_yaml_file(path: str | os.PathLike[str], fix: str = "") -> Any:
+    """Parse a YAML file; a syntax error or non-UTF-8 text is one InputError naming the file,
+    the line and the fix (never a parser traceback)."""
+    from .errors import InputError
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return load_yaml(handle)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InputError(
+            f"not valid YAML: {problem}",
+            path=str(path),
+            record=f"line {mark.line + 1}" if mark else None,
+            fix=fix
+            or "fix the YAML syntax at that line (indentation, a ':' after each key, "
+            "quotes around text with ':' or '#')",
+        ) from None
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"not UTF-8 text ({err.reason} at byte {err.start})",
+            path=str(path),
+            fix="save the file as UTF-8",
+        ) from None

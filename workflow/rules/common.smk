@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 from erbb2_tki import pipeline
@@ -35,6 +36,8 @@ try:
 except InputError as err:
     raise WorkflowError(f"erbb2-tki: sample sheet error: {err}") from None
 
+for _line in sample_sheet.skipped_inputs(config):
+    logger.warning(f"erbb2-tki: input_dir entry not used: {_line}")
 SAMPLE_BY_NAME = {row.sample: row for row in SAMPLES}
 SHARDS = sharding.assign(
     [row.sample for row in SAMPLES], config["shard_size"], config["n_shards"]
@@ -57,13 +60,17 @@ def _kb_release():
     Read from metadata.yaml without validating: the annotate jobs load and check the whole
     knowledge base, and fail with a message if it is broken.
     """
-    import yaml
+    from erbb2_tki.yamlio import load_yaml_file
 
     path = ANNOTATIONS / "knowledge" / "metadata.yaml"
     if not path.is_file():
         return {"version": "", "content_hash": ""}
-    with open(path, encoding="utf-8") as handle:
-        metadata = yaml.safe_load(handle) or {}
+    try:
+        metadata = load_yaml_file(path)
+    except InputError as err:
+        raise WorkflowError(f"erbb2-tki: knowledge base error: {err}") from None
+    if not isinstance(metadata, dict):
+        metadata = {}
     return {key: str(metadata.get(key, "")) for key in ("version", "content_hash")}
 
 
