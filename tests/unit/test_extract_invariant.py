@@ -1,0 +1,250 @@
+"""The invariant of extraction: the records reported for the region are exactly those a plain full
+scan of the decompressed text finds, for every compression, index state and record order.
+
+The oracle below is deliberately simple (split lines, compare numbers). Files are generated with
+records on several contigs, some of chromosome 17's records misplaced among another contig's
+(as in a concatenation), long REFs, END and SVLEN spans, duplicates and every alias of chr17;
+then written as plain text, gzip, BGZF with tiny blocks (so offsets are many), and BCF, with no
+index, a good .tbi/.csi, a stale one (records appended after indexing), a foreign one (another
+file's) and a corrupt one. Whatever the method chosen, the answer must equal the oracle's; a
+fast path that cannot prove its answer falls back and says why in the note.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pysam
+import pysam.bcftools
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from erbb2_tki.extract import erbb2_region, extract_sample
+from erbb2_tki.vcf_io import CONTIG_LENGTHS
+
+START, END = erbb2_region("GRCh38")
+SPAN_TYPES = ("<DEL", "<DUP", "<INV", "<CNV")
+CHR17_ALIASES = ["chr17", "17", "Chr17", "CHR17", "NC_000017.11", "CM000679.2"]
+OTHERS = {"chr17": ["chr2", "chr16", "chr18"], "17": ["2", "16", "18"]}
+
+
+def oracle(text: str, chr17: str, start: int = START, end: int = END) -> list[str]:
+    """Every record on `chr17` whose reference span overlaps [start, end]: END, else the
+    largest |SVLEN| of a <DEL>/<DUP>/<INV>/<CNV> ALT, else REF (the rule htslib indexes by)."""
+    found = []
+    for line in text.split("\n"):
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if fields[0] != chr17:
+            continue
+        pos = int(fields[1])
+        stop = pos + len(fields[3]) - 1
+        info = dict(kv.split("=", 1) for kv in fields[7].split(";") if "=" in kv)
+        if "END" in info and int(info["END"]) >= pos:
+            stop = int(info["END"])
+        elif "SVLEN" in info:
+            lengths = info["SVLEN"].split(",")
+            for i, alt in enumerate(fields[4].split(",")):
+                if alt.upper().startswith(SPAN_TYPES):
+                    stop = max(stop, pos + abs(int(lengths[min(i, len(lengths) - 1)])) - 1)
+        if pos <= end and stop >= start:
+            found.append(line)
+    return sorted(found, key=lambda r: int(r.split("\t")[1]))
+
+
+def header(names: list[str]) -> str:
+    lines = ["##fileformat=VCFv4.2"]
+    for name in names:
+        short = "17" if name in CHR17_ALIASES else name.removeprefix("chr")
+        lines.append(f"##contig=<ID={name},length={CONTIG_LENGTHS['GRCh38'][short]}>")
+    lines += [
+        '##INFO=<ID=END,Number=1,Type=Integer,Description="End">',
+        '##INFO=<ID=SVLEN,Number=A,Type=Integer,Description="SV length">',
+        '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">',
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tTUMOR",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def make_records(rng: random.Random, chr17: str, others: list[str], n: int) -> list[str]:
+    out = []
+    for i in range(n):
+        on17 = rng.random() < 0.6
+        chrom = chr17 if on17 else rng.choice(others)
+        near = on17 and rng.random() < 0.7
+        pos = rng.randint(START - 30000, END + 8000) if near else rng.randint(1, 80_000_000)
+        roll = rng.random()
+        ref, alt, info = "A", "G", f"DP={i}"
+        if roll < 0.08:
+            alt, info = (
+                rng.choice(["<DUP>", "<DEL>", "<INV>", "<INS>"]),
+                f"SVLEN={rng.randint(1, 60000)}",
+            )
+        elif roll < 0.12:
+            alt, info = "<DUP>", f"END={pos + rng.randint(0, 50000)}"
+        elif roll < 0.18:
+            ref = "A" * rng.randint(2, 400)
+            alt = "A"
+        out.append(f"{chrom}\t{pos}\tid{i}\t{ref}\t{alt}\t50\tPASS\t{info}\tGT\t0/1")
+    return out
+
+
+def sort_key(order: list[str]):
+    return lambda r: (order.index(r.split("\t")[0]), int(r.split("\t")[1]))
+
+
+def bgzip_text(path: Path, text: str, block: int) -> Path:
+    from erbb2_tki.vcf_io import BGZF_EOF, _bgzf_blocks
+
+    data = text.encode()
+    with open(path, "wb") as handle:
+        for at in range(0, len(data), block):
+            handle.write(_bgzf_blocks(data[at : at + block], 6))
+        handle.write(BGZF_EOF)
+    return path
+
+
+def write_bcf(text_path: Path, out: Path) -> Path:
+    with (
+        pysam.VariantFile(str(text_path)) as src,
+        pysam.VariantFile(str(out), "wb", header=src.header) as dst,
+    ):
+        for rec in src:
+            dst.write(rec)
+    return out
+
+
+def records_of(path: Path) -> list[str]:
+    with gzip.open(path, "rt", errors="replace") as handle:
+        return [line.rstrip("\n") for line in handle if not line.startswith("#")]
+
+
+def normalised(lines: list[str]) -> list[tuple[str, ...]]:
+    """Records compared by their first five columns (BCF round trips rewrite QUAL/INFO text)."""
+    return sorted(tuple(line.split("\t")[:5]) for line in lines)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(0, 60),
+    chr17=st.sampled_from(CHR17_ALIASES),
+    misplaced=st.integers(0, 3),
+    duplicates=st.integers(0, 2),
+    block=st.integers(60, 2000),
+    index_state=st.sampled_from(["none", "tbi", "csi", "stale", "foreign", "corrupt"]),
+)
+def test_every_method_reports_what_a_full_scan_finds(
+    tmp_path_factory, seed, n, chr17, misplaced, duplicates, block, index_state
+):
+    rng = random.Random(seed)
+    others = OTHERS["17" if chr17 == "17" else "chr17"]
+    order = [others[0], others[1], chr17, others[2]]
+    records = sorted(make_records(rng, chr17, others, n), key=sort_key(order))
+    records += [records[rng.randrange(len(records))] for _ in range(duplicates)] if records else []
+    records.sort(key=sort_key(order))
+    folder = tmp_path_factory.mktemp("inv")
+    sorted_text = header(order) + "".join(r + "\n" for r in records)
+    # Misplace some chromosome-17 records among another contig's (an unsorted file).
+    shuffled = list(records)
+    on17 = [i for i, r in enumerate(shuffled) if r.startswith(chr17 + "\t")]
+    for i in rng.sample(on17, min(misplaced, len(on17))):
+        line = shuffled.pop(i)
+        shuffled.insert(rng.randrange(0, max(1, len(shuffled) // 3)), line)
+    text = header(order) + "".join(r + "\n" for r in shuffled)
+    expected = oracle(text, chr17)
+
+    plain = folder / "in.vcf"
+    plain.write_text(text)
+    (folder / "in.gz.vcf.gz").write_bytes(gzip.compress(text.encode()))
+    bgzf = bgzip_text(folder / "in.bgzf.vcf.gz", text, block)
+    cases = {"plain": plain, "gzip": folder / "in.gz.vcf.gz", "bgzf": bgzf}
+
+    # Index states for the BGZF file (an index only exists for a sorted file).
+    indexed_expected: list[str] = []
+    if index_state in ("tbi", "csi", "stale"):
+        indexed = bgzip_text(folder / "idx.vcf.gz", sorted_text, block)
+        pysam.tabix_index(str(indexed), preset="vcf", force=True, csi=index_state == "csi")
+        final_text = sorted_text
+        if index_state == "stale":  # indexed, then a region record appended; index mtime newer
+            extra = f"{chr17}\t{START + 77}\tlate\tC\tT\t50\tPASS\tDP=1\tGT\t0/1"
+            final = sorted([*records, extra], key=sort_key(order))
+            final_text = header(order) + "".join(r + "\n" for r in final)
+            bgzip_text(indexed, final_text, block)
+            os.utime(f"{indexed}.tbi", None)
+        indexed_expected = oracle(final_text, chr17)
+        cases["indexed"] = indexed
+    elif index_state == "foreign":
+        other_text = header(order) + "".join(
+            r + "\n"
+            for r in sorted(
+                make_records(random.Random(seed + 1), chr17, others, 40), key=sort_key(order)
+            )
+        )
+        other = bgzip_text(folder / "other.vcf.gz", other_text, block)
+        pysam.tabix_index(str(other), preset="vcf", force=True)
+        shutil.copy(f"{other}.tbi", f"{bgzf}.tbi")
+    elif index_state == "corrupt":
+        Path(f"{bgzf}.tbi").write_bytes(
+            bytes(rng.randrange(256) for _ in range(rng.randint(0, 300)))
+        )
+
+    for name, path in cases.items():
+        for assume_sorted in (False, True):
+            out = folder / f"out.{name}.{assume_sorted}.vcf.gz"
+            result = extract_sample(path, out, build="GRCh38", assume_sorted=assume_sorted)
+            want = expected if name != "indexed" else indexed_expected
+            if assume_sorted and name == "bgzf" and misplaced and result.method == "bisection":
+                continue  # the user declared an unsorted file sorted: bisection trusts them
+            assert records_of(out) == want, (name, assume_sorted, result)
+            assert result.n_records == len(want)
+            if index_state in ("stale", "foreign", "corrupt") and name in ("indexed", "bgzf"):
+                assert result.method != "index", result
+                if index_state != "stale" or name == "indexed":
+                    assert "ignored" in result.note, result
+
+
+@pytest.mark.parametrize("index_kind", ["none", "csi"])
+def test_bcf_equals_the_full_scan(tmp_path, index_kind):
+    rng = random.Random(index_kind)
+    order = ["chr2", "chr16", "chr17", "chr18"]
+    records = sorted(
+        make_records(rng, "chr17", ["chr2", "chr16", "chr18"], 80), key=sort_key(order)
+    )
+    text = header(order) + "".join(r + "\n" for r in records)
+    (tmp_path / "in.vcf").write_text(text)
+    bcf = write_bcf(tmp_path / "in.vcf", tmp_path / "in.bcf")
+    if index_kind == "csi":
+        pysam.bcftools.index(str(bcf))
+        assert Path(f"{bcf}.csi").is_file()
+    result = extract_sample(bcf, tmp_path / "out.vcf.gz", build="GRCh38")
+    assert result.method == ("index" if index_kind == "csi" else "stream"), result
+    assert normalised(records_of(tmp_path / "out.vcf.gz")) == normalised(oracle(text, "chr17"))
+
+
+def test_foreign_bcf_index_is_ignored(tmp_path):
+    order = ["chr2", "chr16", "chr17", "chr18"]
+    texts = []
+    for seed, name in ((1, "a"), (2, "b")):
+        records = sorted(
+            make_records(random.Random(seed), "chr17", ["chr2", "chr16", "chr18"], 60 * seed),
+            key=sort_key(order),
+        )
+        texts.append(header(order) + "".join(r + "\n" for r in records))
+        (tmp_path / f"{name}.vcf").write_text(texts[-1])
+        write_bcf(tmp_path / f"{name}.vcf", tmp_path / f"{name}.bcf")
+    pysam.bcftools.index(str(tmp_path / "b.bcf"))
+    shutil.copy(tmp_path / "b.bcf.csi", tmp_path / "a.bcf.csi")
+    os.utime(tmp_path / "a.bcf.csi", None)
+    result = extract_sample(tmp_path / "a.bcf", tmp_path / "out.vcf.gz", build="GRCh38")
+    assert normalised(records_of(tmp_path / "out.vcf.gz")) == normalised(oracle(texts[0], "chr17"))
+    assert result.method == "stream" and "ignored" in result.note
