@@ -470,8 +470,9 @@ def test_killed_run_leaves_no_partial_output(tmp_path: Path) -> None:
     assert plan.returncode != 0 or job_counts(plan.output).get("annotate_shard", 0) > 0
     if plan.returncode != 0:
         assert "incomplete" in plan.output.lower()
-    # ...and a re-run that does so finishes the batch with every sample answered.
-    rerun = run_snakemake(workdir, "--rerun-incomplete", config=config)
+    # ...and a plain re-run (no --rerun-incomplete: profiles/default sets it) finishes the batch
+    # with every sample answered.
+    rerun = run_snakemake(workdir, config=config)
     assert rerun.returncode == 0, rerun.output[-3000:]
     summary = summary_of(workdir)
     assert len(summary) == 16
