@@ -782,6 +782,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "else the bundled annotations/)",
     )
     p.add_argument(
+        "--assume-sorted",
+        action="store_true",
+        help="declare an unindexed bgzipped VCF sorted: its region is found by bisection instead "
+        "of reading the whole file (an out-of-order record could then be missed)",
+    )
+    p.add_argument(
         "--include-filtered",
         action="store_true",
         help="let alleles whose FILTER is not PASS decide verdicts (they are always listed)",
@@ -804,7 +810,13 @@ def run_cli(args: argparse.Namespace) -> int:
     label = args.label or args.sample or _stem(Path(args.input))
     with tempfile.TemporaryDirectory(prefix="erbb2-tki-") as tmp:
         region_vcf = Path(tmp) / "region.vcf.gz"
-        extracted = extract.extract_sample(args.input, region_vcf, build=build, sample=label)
+        extracted = extract.extract_sample(
+            args.input,
+            region_vcf,
+            build=build,
+            sample=label,
+            assume_sorted=getattr(args, "assume_sorted", False),
+        )
         result = annotate_sample(
             label,
             region_vcf,

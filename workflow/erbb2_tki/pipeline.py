@@ -267,6 +267,7 @@ def extract_shard(
     padding: int = 5000,
     on_error: str = "continue",
     log: JobLog | None = None,
+    assume_sorted: bool = False,
 ) -> list[dict[str, str]]:
     """Extract the ERBB2 region of every sample of one shard into out_dir; returns the status rows.
 
@@ -285,7 +286,12 @@ def extract_shard(
             if not Path(row.vcf).exists():
                 raise _missing_vcf_error(row)
             return extract.extract_sample(
-                row.vcf, out, build=row.build or None, sample=row.sample, padding=padding
+                row.vcf,
+                out,
+                build=row.build or None,
+                sample=row.sample,
+                padding=padding,
+                assume_sorted=assume_sorted,
             )
 
         outcome = _attempt(run, row.sample, "extract", log, on_error)
@@ -603,6 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--annotations", default="", help="annotations/ folder (default: bundled)")
         if stage == "extract":
             p.add_argument("--padding", type=int, default=5000)
+            p.add_argument("--assume-sorted", action="store_true")
         if stage == "annotate":
             p.add_argument("--extract-dir", required=True)
             p.add_argument("--annotated-dir", default="results/annotated")
@@ -638,6 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rows,
                     args.out_dir,
                     padding=args.padding,
+                    assume_sorted=args.assume_sorted,
                     on_error=args.on_error,
                     log=log,
                 )

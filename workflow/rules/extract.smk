@@ -50,9 +50,11 @@ rule extract_shard:
         config=shard_job_config,
         on_error=on_error_setting,
         padding=config["padding"],
+        assume_sorted="--assume-sorted" if config.get("assume_sorted") else "",
         annotations=str(ANNOTATIONS),
     shell:
         "python -m erbb2_tki.pipeline extract --config-json {params.config:q}"
         " --shard {wildcards.shard} --out-dir {output.shard_dir:q}"
-        " --padding {params.padding} --annotations {params.annotations:q}"
+        " --padding {params.padding} {params.assume_sorted}"
+        " --annotations {params.annotations:q}"
         " --expect-digest {params.digest} --on-error {params.on_error} --log {log:q}"
