@@ -52,7 +52,8 @@ def child(vcf: str, out: str, build: str) -> int:
     from erbb2_tki.extract import extract_sample
 
     t1 = time.perf_counter()
-    result = extract_sample(vcf, out, build=build)
+    # The generated files are sorted; the unindexed cases declare it, as a user would.
+    result = extract_sample(vcf, out, build=build, assume_sorted="noindex" in Path(vcf).name)
     t2 = time.perf_counter()
     print(
         json.dumps(

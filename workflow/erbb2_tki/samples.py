@@ -129,7 +129,18 @@ def read_sheet(
             "folder of VCFs (e.g. --config samples=path/to/samples.tsv); a relative path is "
             "relative to the run folder (snakemake --directory), so an absolute path is safest.",
         )
-    text = sheet.read_text(encoding="utf-8-sig")
+    try:
+        text = sheet.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raw = sheet.read_bytes()
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise InputError(
+            f"the sheet is not UTF-8 text (byte {raw[err.start]:#04x} on that line)",
+            path=str(sheet),
+            record=f"line {line}",
+            fix="save the sheet as UTF-8 (sample names may use only letters, digits, '.', '_', "
+            "'-'; paths may use any character once the file is UTF-8)",
+        ) from None
     lines = [
         (number, line.rstrip("\r"))
         for number, line in enumerate(text.split("\n"), start=1)
