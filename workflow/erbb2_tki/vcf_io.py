@@ -24,7 +24,7 @@ from typing import Any
 
 import cyvcf2
 
-from .contigs import primary_name
+from .contigs import is_chr17_name, primary_name
 from .errors import InputError
 
 BUILDS = ("GRCh37", "GRCh38")
@@ -1224,7 +1224,7 @@ class StructuralEvent:
 
 
 def _is_chr17(name: str) -> bool:
-    return re.sub(r"^chr", "", name, flags=re.IGNORECASE) == "17"
+    return is_chr17_name(name)  # chr17, 17, Chr17, NC_000017.10/.11, CM000679.1/.2
 
 
 def _info_text(variant: Any, key: str) -> str | None:
