@@ -127,6 +127,9 @@ def _read_tsv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
             path=str(path),
             fix="re-run the workflow so the table is rewritten",
         ) from None
+    from .cells import restore_frame
+
+    restore_frame(frame)  # '-prefixed formula-like text back to what the sample's files say
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputError(

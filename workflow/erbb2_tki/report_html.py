@@ -245,14 +245,18 @@ VERDICT_COLUMNS_USED = frozenset(VERDICT_COLUMNS)
 def _read(path: Path, columns: frozenset[str] | None = None) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame()
+    from .cells import restore_frame
+
     try:
-        return pd.read_csv(
-            path,
-            sep="\t",
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            usecols=None if columns is None else lambda c: c in columns,
+        return restore_frame(
+            pd.read_csv(
+                path,
+                sep="\t",
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                usecols=None if columns is None else lambda c: c in columns,
+            )
         )
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
