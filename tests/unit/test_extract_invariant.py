@@ -171,6 +171,7 @@ def test_every_method_reports_what_a_full_scan_finds(
 
     # Index states for the BGZF file (an index only exists for a sorted file).
     indexed_expected: list[str] = []
+    bcf_cases = {"bcf": (write_bcf(plain, folder / "in.bcf"), expected)}  # unsorted, no index
     if index_state in ("tbi", "csi", "stale"):
         indexed = bgzip_text(folder / "idx.vcf.gz", sorted_text, block)
         pysam.tabix_index(str(indexed), preset="vcf", force=True, csi=index_state == "csi")
@@ -183,6 +184,11 @@ def test_every_method_reports_what_a_full_scan_finds(
             os.utime(f"{indexed}.tbi", None)
         indexed_expected = oracle(final_text, chr17)
         cases["indexed"] = indexed
+        if index_state in ("tbi", "csi"):  # a BCF of the sorted records with its .csi
+            (folder / "sorted.vcf").write_text(sorted_text)
+            bcf = write_bcf(folder / "sorted.vcf", folder / "idx.bcf")
+            pysam.bcftools.index(str(bcf))
+            bcf_cases["bcf_indexed"] = (bcf, oracle(sorted_text, chr17))
     elif index_state == "foreign":
         other_text = header(order) + "".join(
             r + "\n"
@@ -197,6 +203,11 @@ def test_every_method_reports_what_a_full_scan_finds(
         Path(f"{bgzf}.tbi").write_bytes(
             bytes(rng.randrange(256) for _ in range(rng.randint(0, 300)))
         )
+
+    for name, (path, want) in bcf_cases.items():
+        result = extract_sample(path, folder / f"out.{name}.vcf.gz", build="GRCh38")
+        assert normalised(records_of(folder / f"out.{name}.vcf.gz")) == normalised(want), result
+        assert result.method == ("index" if name == "bcf_indexed" else "stream"), result
 
     for name, path in cases.items():
         for assume_sorted in (False, True):
