@@ -37,7 +37,8 @@ def test_cli_finds_every_record_or_says_why(tmp_path: Path, case: Case, capsys) 
         assert captured.out.count("possible_amplification") == case.events
     for flag in case.flags:
         assert flag in rows[0]["flags"].split(";")
-    if case.note:
+    if case.note:  # printed by the CLI, and recorded by extraction
+        assert f"{case.name}: note: " in captured.out and case.note in captured.out
         result = extract.extract_sample(vcf, tmp_path / "x.vcf.gz", build=case.build or None)
         assert case.note in result.note, result.note
 

@@ -842,6 +842,8 @@ def run_cli(args: argparse.Namespace) -> int:
     # The one-line summary goes to stderr when stdout carries the table.
     report = sys.stderr if to_stdout else sys.stdout
     n = len(result.rows["alleles"])
+    if extracted.note:  # an index ignored, a contig alias, bytes replaced: the user should know
+        print(f"{label}: note: {extracted.note}")
     print(
         f"{label}: {n} ERBB2 allele{'s' if n != 1 else ''} on {result.build} "
         f"({result.build_source}); knowledge base {result.kb_version}",
