@@ -395,7 +395,14 @@ def _query_bcf(
                     fix="re-create the index with `bcftools index FILE`",
                 ) from None
             seen.add(name.encode())
-            records.extend(str(v).rstrip("\n").encode() for v in hits)
+            try:
+                records.extend(str(v).rstrip("\n").encode() for v in hits)
+            except UnicodeDecodeError as err:
+                raise InputError(
+                    f"a chromosome-17 record of the BCF is not UTF-8 text ({err.reason})",
+                    path=str(path),
+                    fix="re-write the BCF from a UTF-8 VCF (bcftools view -Ob)",
+                ) from None
         return records, seen
     finally:
         reader.close()
