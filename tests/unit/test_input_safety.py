@@ -158,3 +158,34 @@ def test_index_trust_accepts_its_own_index_and_rejects_others(tmp_path: Path) ->
     assert index_trust.check(own, Path(f"{other}.tbi"), False, HEADER.encode(), chr17)
     (tmp_path / "junk.tbi").write_bytes(b"TBI\x01garbage")
     assert "not a readable" in index_trust.check(own, tmp_path / "junk.tbi", False, b"", chr17)
+
+
+def test_a_good_csi_of_a_text_vcf_is_trusted_and_used(tmp_path: Path) -> None:
+    from erbb2_tki.extract import extract_sample
+
+    vcf = _vcf(
+        tmp_path / "c.vcf.gz", [("chr2", i * 100) for i in range(1, 300)] + [("chr17", 39723967)]
+    )
+    pysam.tabix_index(str(vcf), preset="vcf", force=True, csi=True)
+    assert index_trust.check(vcf, Path(f"{vcf}.csi"), False, HEADER.encode(), {b"chr17"}) is None
+    result = extract_sample(vcf, tmp_path / "out.vcf.gz", build="GRCh38")
+    assert (result.method, result.n_records, result.note) == ("index", 1, "")
+
+
+def test_records_appended_after_indexing_make_the_index_untrusted(tmp_path: Path) -> None:
+    from erbb2_tki.extract import extract_sample
+
+    positions = [("chr2", i * 100) for i in range(1, 300)] + [("chr17", 39000000)]
+    vcf = _vcf(tmp_path / "d.vcf.gz", positions)
+    pysam.tabix_index(str(vcf), preset="vcf", force=True)
+    # One more record appended as a BGZF block (what `cat more.vcf.gz >> file` does), and the
+    # index touched afterwards: not older by mtime.
+    from erbb2_tki.vcf_io import BGZF_EOF, _bgzf_blocks
+
+    data = vcf.read_bytes()[: -len(BGZF_EOF)]
+    extra = _bgzf_blocks(b"chr17\t39723967\t.\tA\tG\t1\tPASS\t.\n", 6)
+    vcf.write_bytes(data + extra + BGZF_EOF)
+    os.utime(f"{vcf}.tbi", None)
+    result = extract_sample(vcf, tmp_path / "out.vcf.gz", build="GRCh38")
+    assert (result.method, result.n_records) == ("stream", 1)
+    assert "ignored" in result.note and "after the last" in result.note
