@@ -38,6 +38,7 @@ UNTRUSTED_COLUMNS = frozenset(
         "note",
         "flags",
         "chrom",
+        "svtype",
     }
 )
 
