@@ -40,7 +40,7 @@ def test_l755s_in_breast_lapatinib_resistant_neratinib_sensitive(kb):
     assert neratinib.alleles == ("p.L755S",)
     assert "EV0015" in neratinib.reason
     # the weaker 2019 resistance row is named, never hidden
-    assert "weaker resistance" in neratinib.reason and "EV0018" in neratinib.reason
+    assert "weaker evidence against" in neratinib.reason and "EV0018" in neratinib.reason
 
 
 def test_lobular_sample_uses_breast_evidence(kb):
@@ -79,7 +79,7 @@ def test_acquired_t798i_overrides_l869r_sensitivity_for_neratinib(kb):
     assert neratinib.verdict == "resistant"
     assert neratinib.alleles == ("p.T798I",)
     assert "overrides sensitivity from p.L869R" in neratinib.reason
-    assert neratinib.citations == "PMID:28274957"
+    assert neratinib.citations.split(";")[0] == "PMID:28274957"
     # afatinib works against T798I in models (EV0049), but KB 2.0.0 records NCI-MATCH's no benefit
     # across ERBB2-mutant tumours (EV0086, pan, B), which is all there is for L869R: not sensitive
     assert v["afatinib"].verdict != "sensitive"
@@ -89,18 +89,24 @@ def test_acquired_t798i_overrides_l869r_sensitivity_for_neratinib(kb):
 
 
 def test_allele_specific_resistance_sets_aside_class_sensitivity(kb):
-    # T798I alone in cervical cancer: the class-level guideline (oncogenic -> neratinib, CESC, A)
-    # does not outweigh the allele's own resistance
-    v = _by_drug(kb, ["T798I"], "CESC")["neratinib"]
+    # T798I alone in breast cancer: the allele's own resistance (BRCA case report) sets aside the
+    # class-level sensitivity rows
+    v = _by_drug(kb, ["T798I"], "BRCA")["neratinib"]
     assert v.verdict == "resistant"
     assert "set aside" in v.reason
+    # in cervical cancer that resistance was seen in another tumour type: it cannot make neratinib
+    # resistant, but it still sets aside the class-level guideline (oncogenic -> neratinib, CESC, A)
+    v = _by_drug(kb, ["T798I"], "CESC")["neratinib"]
+    assert v.verdict not in ("resistant", "sensitive")
+    (warning,) = [w for w in v.warnings if w.startswith("other_tumour_resistance:")]
+    assert "BRCA" in warning.split(":", 1)[1].split(",")
 
 
 def test_reduced_sensitivity_counts_against_the_drug(kb):
     # MutHER: L755 alterations had lower benefit from neratinib + fulvestrant (EV0017, breast, B).
     # (KB 1.0.0 used V773A and lapatinib; 2.0.0 reads Kancha's IC50 as sensitive, as the paper does.)
     v = _by_drug(kb, ["L755S"], "BRCA")["neratinib + fulvestrant"]
-    assert v.verdict == "resistant"
+    assert v.verdict == "reduced_sensitivity"  # against the drug, never shown as resistant
     assert "reduced_sensitivity" in v.reason and "EV0017" in v.reason
 
 
@@ -157,14 +163,21 @@ def test_every_drug_with_evidence_gets_one_verdict_and_always_report_drugs_appea
 
 def test_as_row(kb):
     row = _by_drug(kb, ["L755S"], "BRCA")["lapatinib"].as_row()
-    assert list(row)[:7] == [
+    # the verdicts.tsv contract after sample (annotate adds kb_version and kb_hash)
+    assert list(row)[:13] == [
         "drug",
+        "drug_kind",
         "verdict",
+        "level_in_context",
+        "amp_tier",
+        "oncokb_level",
+        "context",
         "evidence_level",
-        "tumour_type_match",
         "alleles",
-        "citations",
+        "warnings",
         "reason",
+        "citations",
+        "evidence_ids",
     ]
     assert row["alleles"] == "p.L755S" and row["evidence_ids"] == "EV0013"
 

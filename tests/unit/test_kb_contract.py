@@ -162,3 +162,33 @@ def test_germline_violations_name_file_line_and_field(kb_copy, column, value, wo
     assert err.value.record == f"line {header_at + 2}"
     assert err.value.field == column
     assert words in str(err.value)
+
+
+def test_rules_and_levels_without_the_1_1_0_keys_still_load(kb_copy):
+    """An older version (no in_context, no resistance_contexts...) loads for `kb diff`, with the
+    1.0.0 behaviour: every context may decide resistance, no carry-over, no levels in context."""
+    import yaml
+
+    rules_path = kb_copy / "verdict_rules.yaml"
+    rules = yaml.safe_load(rules_path.read_text())
+    for key in (
+        "resistance_contexts",
+        "component_resistance_cap",
+        "tki_resistance_alleles",
+        "resistance_allele_warning_kinds",
+    ):
+        del rules[key]
+    del rules["tumour_type_match_rank"]["subtype"]
+    rules_path.write_text(yaml.safe_dump(rules))
+    levels_path = kb_copy / "levels.yaml"
+    levels = yaml.safe_load(levels_path.read_text())
+    del levels["in_context"]
+    levels_path.write_text(yaml.safe_dump(levels))
+    old = load_knowledge(kb_copy, check_hash=False)
+    assert old.rules.component_resistance_cap == ""
+    assert "other_tumour_type" in old.rules.resistance_contexts
+    assert (
+        old.rules.tumour_type_match_rank["subtype"]
+        == old.rules.tumour_type_match_rank["other_tumour_type"]
+    )
+    assert old.levels.in_context("fda_approval", "same_tumour_type", "sensitive") == ("", "", "")

@@ -6,7 +6,7 @@ import pytest
 
 from erbb2_tki.errors import InputError
 from erbb2_tki.knowledge import load_knowledge
-from erbb2_tki.oncotree import OTHER, PAN_CANCER, SAME, UNKNOWN, parse_oncotree_rows
+from erbb2_tki.oncotree import OTHER, PAN_CANCER, SAME, SUBTYPE, UNKNOWN, parse_oncotree_rows
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +19,10 @@ def tree():
     [
         ("ILC", "BRCA", SAME),  # lobular is an invasive breast carcinoma
         ("IDC", "BRCA", SAME),
-        ("BRCA", "ILC", SAME),  # a breast sample of unstated histology: lobular evidence applies
+        ("BRCA", "ILC", SUBTYPE),  # lobular evidence for a breast sample of unstated histology
         ("IDC", "ILC", OTHER),  # siblings: ductal and lobular differ
         ("LUAD", "NSCLC", SAME),
-        ("NSCLC", "LUAD", SAME),
+        ("NSCLC", "LUAD", SUBTYPE),
         ("LUSC", "LUAD", OTHER),
         ("COAD", "COADREAD", SAME),
         ("READ", "COADREAD", SAME),
@@ -45,8 +45,11 @@ def test_pan_and_unknown(tree):
 
 
 def test_tissue_level_codes_relate_only_within_their_tissue(tree):
-    # BREAST is the tissue node: breast evidence is the same tumour type, lung evidence is not.
-    assert tree.match("BREAST", "ILC") == SAME
+    # BREAST is the tissue node: evidence below it is a subtype, lung evidence another tumour type;
+    # BREAST evidence is the same tumour type for every breast code (matching goes upward).
+    assert tree.match("BREAST", "ILC") == SUBTYPE
+    assert tree.match("ILC", "BREAST") == SAME
+    assert tree.match("IBC", "BREAST") == SAME
     assert tree.match("BREAST", "NSCLC") == OTHER
 
 

@@ -181,7 +181,7 @@ def test_excel_sheets_frozen_filtered_and_sized(tmp_path: Path, summary: pd.Data
     assert book.sheetnames == ["summary", "alleles", "drug matrix", "verdicts"]
     sheet = book["summary"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:T{len(summary) + 1}"
+    assert sheet.auto_filter.ref == f"A1:W{len(summary) + 1}"
     assert [c.value for c in sheet[1]][:3] == ["sample", "status", "reason"]
     assert sheet["A2"].value == "P1"
     assert sheet["H3"].value == 3  # n_alleles of P2, stored as a number

@@ -149,6 +149,79 @@ def test_example_per_sample_outputs(example_run: Run) -> None:
     assert tables.read_tsv(results / "tables/S06.alleles.tsv").empty
 
 
+# The example batch's verdicts in context (issue 11), with why:
+# (sample, drug): (verdict, level_in_context, amp_tier, oncokb_level, context, warning that must be there)
+EXAMPLE_VERDICTS = {
+    # BRCA L755S: the approvals are in NSCLC: level C, tier II, OncoKB 3B, not "A"
+    ("S01", "zongertinib"): ("sensitive", "C", "II", "3B", "other_tumour_type", ""),
+    ("S02", "trastuzumab deruxtecan"): ("sensitive", "C", "II", "3B", "other_tumour_type", ""),
+    # colorectal rows alone never make a breast sample resistant: a note and a warning instead
+    ("S01", "cetuximab"): ("no_evidence", "", "", "", "", "other_tumour_resistance:COADREAD"),
+    ("S02", "trastuzumab"): ("no_evidence", "", "", "", "", "other_tumour_resistance:COADREAD"),
+    # MutHER: lower benefit of neratinib + fulvestrant for L755S is reduced sensitivity, not resistance
+    ("S01", "neratinib + fulvestrant"): (
+        "reduced_sensitivity",
+        "B",
+        "I",
+        "",
+        "same_tumour_type",
+        "",
+    ),
+    # neratinib in breast: SUMMIT (B, same tumour type) in context
+    ("S01", "neratinib"): ("sensitive", "B", "I", "3A", "same_tumour_type", ""),
+    # S03 T798I: the acquired resistance (breast case report) makes neratinib resistant, R2; the triple
+    # combination containing neratinib cannot stay sensitive on class-level evidence
+    ("S03", "neratinib"): ("resistant", "C", "II", "R2", "same_tumour_type", ""),
+    ("S03", "neratinib + fulvestrant + trastuzumab"): (
+        "conflicting",
+        "B",
+        "I",
+        "3A",
+        "same_tumour_type",
+        "component_resistant:neratinib",
+    ),
+    # the gatekeeper is flagged on TKI/ADC verdicts that have no evidence about it
+    ("S03", "zongertinib"): (
+        "sensitive",
+        "C",
+        "II",
+        "3B",
+        "other_tumour_type",
+        "resistance_allele:p.T798I",
+    ),
+    # LUAD exon 20 insertion: afatinib's class-level limited benefit is reduced sensitivity, and it
+    # says that it outranked the allele-level case report
+    ("S05", "afatinib"): (
+        "reduced_sensitivity",
+        "B",
+        "I",
+        "",
+        "same_tumour_type",
+        "class_outranks_allele:p.Y772_A775dup",
+    ),
+    ("S05", "zongertinib"): ("sensitive", "A", "I", "1", "same_tumour_type", ""),
+}
+
+
+def test_example_verdicts_in_context(example_run: Run) -> None:
+    batch = example_run.workdir / "results" / "batch"
+    verdicts = tables.read_tsv(batch / "verdicts.tsv").set_index(["sample", "drug"])
+    for key, (verdict, level, tier, oncokb, context, warning) in EXAMPLE_VERDICTS.items():
+        row = verdicts.loc[key]
+        got = (row["verdict"], row["level_in_context"], row["amp_tier"], row["oncokb_level"])
+        assert (*got, row["context"]) == (verdict, level, tier, oncokb, context), key
+        if warning:
+            assert warning in row["warnings"].split(";"), key
+    # reduced sensitivity is never rendered as resistant
+    summary = tables.read_tsv(batch / "summary.tsv").set_index("sample")
+    assert "afatinib" not in summary.loc["S05", "verdict_resistant"].split(";")
+    assert summary.loc["S05", "verdict_reduced_sensitivity"] == "afatinib"
+    assert summary.loc["S01", "best_tier"] == "I" and summary.loc["S06", "best_tier"] == ""
+    assert "component_resistant:neratinib" in summary.loc["S03", "warnings"].split(";")
+    s03 = tables.read_tsv(batch / "alleles.tsv").set_index(["sample", "hgvsp_short"])
+    assert s03.loc[("S03", "p.T798I"), "origin"] == "somatic"  # NORMAL column 0/0
+
+
 def test_example_batch_tables_and_excel(example_run: Run) -> None:
     batch = example_run.workdir / "results" / "batch"
     matrix = tables.read_tsv(batch / "drug_matrix.tsv").set_index("sample")

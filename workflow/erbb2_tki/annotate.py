@@ -6,7 +6,8 @@ sample on the extracted ERBB2 region; `erbb2-tki annotate` calls it on any VCF a
 the region itself.
 
 Which alleles decide a verdict: an allele counts when its FILTER is PASS or missing, its REF
-agrees with NM_004448.4, and the tumour genotype (when there is one) carries it. Every other
+agrees with NM_004448.4, the tumour genotype (when there is one) carries it, and it is not
+germline (GermlinePolicy: the matched normal carries it, or it is a listed polymorphism). Every other
 allele is still listed in the tables and the annotated VCF, with `used_for_verdict` saying why
 not, so nothing a caller reported is silently dropped.
 """
@@ -52,6 +53,7 @@ ALLELE_COLUMNS = [
     "alt_depth",
     "filter",
     "used_for_verdict",
+    "origin",
     "alt_index",
     "variant_type",
     "hgvsg",
@@ -60,6 +62,10 @@ ALLELE_COLUMNS = [
     "protein_end",
     "tumour_sample",
     "build",
+    "normal_sample",
+    "normal_genotype",
+    "normal_vaf",
+    "normal_depth",
 ]
 
 TKI_COLUMNS = [
@@ -77,17 +83,28 @@ TKI_COLUMNS = [
     "evidence_id",
     "alteration",
     "drug_kind",
+    "alteration_kind",
+    "level_in_context",
+    "amp_tier",
+    "oncokb_level",
 ]
 
+# The column contract of verdicts.tsv (README.md, "Outputs"); match_basis and notes follow.
 VERDICT_COLUMNS = [
     "sample",
     "drug",
+    "drug_kind",
     "verdict",
+    "level_in_context",
+    "amp_tier",
+    "oncokb_level",
+    "context",
     "evidence_level",
-    "tumour_type_match",
     "alleles",
-    "citations",
+    "warnings",
     "reason",
+    "citations",
+    "evidence_ids",
     "kb_version",
     "kb_hash",
 ]
@@ -188,6 +205,27 @@ def _text_row(row: dict[str, Any]) -> dict[str, str]:
     return {key: _fmt(value) for key, value in row.items()}
 
 
+@dataclass(frozen=True)
+class GermlinePolicy:
+    """When an allele is called germline (config keys germline_*; README "Germline alleles").
+
+    An allele is germline when the matched normal column carries it: its genotype there contains
+    the ALT, or its VAF there is at least `normal_vaf` with a depth of at least `normal_min_depth`;
+    or when it is a common polymorphism listed in the knowledge base's germline.tsv and
+    `exclude_listed` is true (unless the normal column shows it somatic). It is somatic when a normal column with at least `normal_min_depth`
+    reads shows no sign of it, and unknown otherwise (no normal column, or too few reads).
+    """
+
+    normal_vaf: float = 0.2
+    normal_min_depth: int = 10
+    exclude_listed: bool = True
+
+
+GERMLINE = "germline"
+SOMATIC = "somatic"
+UNKNOWN_ORIGIN = "unknown"
+
+
 @dataclass
 class _Allele:
     """One ALT of one record on its way through naming and matching."""
@@ -206,6 +244,8 @@ class _Allele:
     oncogenicity: str = ""
     merged_into: _Allele | None = None
     components: list[_Allele] = field(default_factory=list)
+    normal_metrics: Any = None
+    origin: str = UNKNOWN_ORIGIN
 
     @property
     def carried(self) -> bool:
@@ -236,6 +276,7 @@ def _read_alleles(
     structural: list[dict[str, Any]],
     sample: str,
     region: tuple[int, int] | None = None,
+    normal_index: int | None = None,
 ) -> list[_Allele]:
     """Every ALT of every record in the ERBB2 region, named; non-small ALTs are counted or kept as events.
 
@@ -287,6 +328,11 @@ def _read_alleles(
                 if tumour_index is not None
                 else None
             )
+            normal_metrics = (
+                vcf_io.sample_metrics(variant, normal_index, alt_index)
+                if normal_index is not None
+                else None
+            )
             ref = variant.REF.upper()
             try:
                 name = consequence.name_allele(build, chrom, variant.POS, ref, alt.upper())
@@ -306,6 +352,7 @@ def _read_alleles(
                     name,
                     metrics,
                     flags,
+                    normal_metrics=normal_metrics,
                 )
             )
             first_of[key] = alleles[-1]
@@ -329,6 +376,36 @@ def _record_end(variant: Any) -> int:
         span = extract.svlen_span(alts, b"SVLEN=" + text.encode())
         end = max(end, int(variant.POS) + span - 1)
     return end
+
+
+def _normal_origin(m: Any, alt_index: int, policy: GermlinePolicy) -> str:
+    """germline / somatic / unknown from the matched normal's metrics for one ALT."""
+    if m is None:
+        return UNKNOWN_ORIGIN
+    gt = str(m.genotype or "").replace("|", "/").split("/")
+    if str(alt_index) in gt or m.haplotypes:
+        return GERMLINE
+    depth = m.depth
+    if m.vaf is not None and m.vaf >= policy.normal_vaf and (depth or 0) >= policy.normal_min_depth:
+        return GERMLINE
+    if depth is not None and depth >= policy.normal_min_depth:
+        return SOMATIC
+    return UNKNOWN_ORIGIN
+
+
+def _set_origin(allele: _Allele, kb: Any, policy: GermlinePolicy) -> None:
+    """Origin of one allele (merged alleles: germline only if every component is)."""
+    if allele.components:
+        origins = {c.origin for c in allele.components}
+        allele.origin = origins.pop() if len(origins) == 1 else UNKNOWN_ORIGIN
+    else:
+        allele.origin = _normal_origin(allele.normal_metrics, allele.alt_index, policy)
+    listed = kb.germline_polymorphism(allele.name.protein) if allele.name else None
+    if listed is not None:
+        allele.flags.append(f"germline_polymorphism:{listed.rsid}")
+        # a matched normal with enough reads and no ALT is direct evidence: it outranks the list
+        if policy.exclude_listed and allele.origin != SOMATIC:
+            allele.origin = GERMLINE
 
 
 def _flag_text(text: str) -> str:
@@ -431,6 +508,8 @@ def _verdict_use(allele: _Allele, include_filtered: bool) -> str:
         return "no:not_named"
     if "ref_mismatch" in allele.name.flags:
         return "no:ref_mismatch"
+    if allele.origin == GERMLINE:
+        return "no:germline"
     if not include_filtered and allele.filter not in ("PASS", "."):
         return "no:filtered"
     if not allele.carried:
@@ -455,6 +534,7 @@ def annotate_sample(
     include_filtered: bool = False,
     source: str | os.PathLike[str] | None = None,
     region: tuple[int, int] | None = None,
+    germline: GermlinePolicy | None = None,
 ) -> SampleResult:
     """Annotate one sample's VCF (normally its extracted ERBB2 region) and write the outputs asked for.
 
@@ -476,10 +556,18 @@ def annotate_sample(
         tumour_index, tumour_name = vcf_io.choose_tumour_sample(
             reader, path, tumour_sample, normal_sample
         )
+        normal_index, normal_name = vcf_io.choose_normal_sample(reader, tumour_index, normal_sample)
         skipped: Counter[str] = Counter()
         structural: list[dict[str, Any]] = []
         alleles = _read_alleles(
-            reader, build_call.build, tumour_index, skipped, structural, sample, region
+            reader,
+            build_call.build,
+            tumour_index,
+            skipped,
+            structural,
+            sample,
+            region,
+            normal_index,
         )
         reader.close()
     except InputError as err:
@@ -490,6 +578,9 @@ def annotate_sample(
         alleles + merged, key=lambda a: (a.pos, a.record_index, a.alt_index, len(a.components))
     )
     used: list[tuple[AlleleName, list[Any]]] = []
+    policy = germline or GermlinePolicy()
+    for allele in sorted(listed, key=lambda a: len(a.components)):  # components first
+        _set_origin(allele, kb, policy)
     for allele in listed:
         if allele.name is not None:
             allele.matches = kb.match(allele.name, tumour_type)
@@ -506,9 +597,22 @@ def annotate_sample(
         for v in interpret.verdicts(used, tumour_type, kb, amplification=amplification)
     ]
 
-    allele_rows = [_allele_row(sample, a, tumour_name, build_call.build) for a in listed]
+    allele_rows = [
+        _allele_row(sample, a, tumour_name, build_call.build, normal_name) for a in listed
+    ]
     tki_rows = [
-        {"sample": sample, "hgvsp_short": a.name.hgvsp_short, **m.as_row()}
+        {
+            "sample": sample,
+            "hgvsp_short": a.name.hgvsp_short,
+            **m.as_row(),
+            **dict(
+                zip(
+                    ("level_in_context", "amp_tier", "oncokb_level"),
+                    kb.levels.in_context(m.evidence_type, m.tumour_type_match, m.response),
+                    strict=True,
+                )
+            ),
+        }
         for a in listed
         if a.name is not None and a.use == "yes"  # type: ignore[attr-defined]
         for m in a.matches
@@ -565,9 +669,12 @@ def _resolve_tumour_type(kb: Any, tumour_type: str | None) -> str | None:
         ) from None
 
 
-def _allele_row(sample: str, a: _Allele, tumour_name: str | None, build: str) -> dict[str, Any]:
+def _allele_row(
+    sample: str, a: _Allele, tumour_name: str | None, build: str, normal_name: str | None = None
+) -> dict[str, Any]:
     n = a.name
     m = a.metrics
+    nm = a.normal_metrics
     flags = list(n.flags if n else ()) + a.flags
     drugs = sorted({f"{x.drug}:{x.response}" for x in a.matches})
     return {
@@ -592,6 +699,7 @@ def _allele_row(sample: str, a: _Allele, tumour_name: str | None, build: str) ->
         "alt_depth": _fmt(m.alt_depth) if m else "",
         "filter": a.filter,
         "used_for_verdict": a.use,  # type: ignore[attr-defined]
+        "origin": a.origin,
         "alt_index": a.alt_index
         if not a.components
         else "+".join(str(c.alt_index) for c in a.components),
@@ -602,6 +710,10 @@ def _allele_row(sample: str, a: _Allele, tumour_name: str | None, build: str) ->
         "protein_end": n.protein.end if n and n.protein else "",
         "tumour_sample": tumour_name or "",
         "build": build,
+        "normal_sample": normal_name or "",
+        "normal_genotype": nm.genotype if nm else "",
+        "normal_vaf": _fmt(nm.vaf) if nm else "",
+        "normal_depth": _fmt(nm.depth) if nm else "",
     }
 
 
@@ -792,7 +904,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="let alleles whose FILTER is not PASS decide verdicts (they are always listed)",
     )
+    add_germline_options(p)
     p.set_defaults(func=run_cli)
+
+
+def add_germline_options(p: argparse.ArgumentParser) -> None:
+    """The germline policy options (config keys germline_normal_vaf, germline_normal_min_depth,
+    germline_exclude_listed)."""
+    default = GermlinePolicy()
+    p.add_argument(
+        "--germline-normal-vaf",
+        type=float,
+        default=default.normal_vaf,
+        help="an allele whose VAF in the matched normal is at least this (with enough depth) is "
+        f"germline (default {default.normal_vaf})",
+    )
+    p.add_argument(
+        "--germline-normal-min-depth",
+        type=int,
+        default=default.normal_min_depth,
+        help="normal depth needed for the VAF test, and to call an allele somatic "
+        f"(default {default.normal_min_depth})",
+    )
+    p.add_argument(
+        "--keep-listed-polymorphisms",
+        action="store_true",
+        help="do not call the knowledge base's common germline polymorphisms (germline.tsv, e.g. "
+        "I655V) germline without evidence from a normal column",
+    )
+
+
+def germline_policy(args: argparse.Namespace) -> GermlinePolicy:
+    """The policy from add_germline_options' arguments."""
+    return GermlinePolicy(
+        normal_vaf=args.germline_normal_vaf,
+        normal_min_depth=args.germline_normal_min_depth,
+        exclude_listed=not args.keep_listed_polymorphisms,
+    )
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -832,6 +980,7 @@ def run_cli(args: argparse.Namespace) -> int:
             include_filtered=args.include_filtered,
             source=args.input,
             region=extracted.region,
+            germline=germline_policy(args),
         )
     if to_stdout:
         from .tables import records_tsv_bytes

@@ -105,7 +105,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO | None = None) -> int:
     )
     print(
         f"  {len(kb.drugs)} drugs, {len(kb.classes)} classes ({', '.join(kb.classes)}), "
-        f"{len(kb.oncotree.nodes)} OncoTree codes",
+        f"{len(kb.oncotree.nodes)} OncoTree codes ({len(kb.oncotree.main_types)} main types), "
+        f"{len(kb.germline)} germline polymorphisms",
         file=out,
     )
     print("  all tables match their schemas and every cross-reference resolves: OK", file=out)

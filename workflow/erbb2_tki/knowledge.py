@@ -84,6 +84,7 @@ BASIS_ORDER = {"allele": 0, "codon": 1, "class": 2}
 CODON_KINDS = ("missense", "inframe_deletion", "delins")
 # Secondary citations (a curated database's record of a primary source): CIViC:EIDn.
 SECONDARY_CITATION_PREFIX = "CIViC:"
+ALL_CONTEXTS = ("same_tumour_type", "pan_cancer", "subtype", "other_tumour_type", "unknown")
 ONCOGENIC_CLASS = "oncogenic"
 TRUNCATING_CLASS = "truncating"
 REQUIRED_CLASSES = (ONCOGENIC_CLASS, TRUNCATING_CLASS)
@@ -221,6 +222,28 @@ class Levels:
     meaning: dict[str, str]
     type_level: dict[str, str]
     type_order: dict[str, int]
+    # evidence_type -> {"amp"|"oncokb_sensitive"|"oncokb_resistant": {context: level}}
+    context_levels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+
+    def in_context(self, evidence_type: str, context: str, response: str) -> tuple[str, str, str]:
+        """(AMP/ASCO/CAP level, AMP tier, OncoKB level) of a row for this sample (levels.yaml,
+        "in_context"). OncoKB has no level for reduced_sensitivity, no_benefit or unclear rows."""
+        cells = self.context_levels.get(evidence_type)
+        if cells is None:  # a version without levels in context (before 1.1.0)
+            return "", "", ""
+        amp = cells["amp"][context]
+        if response == "sensitive":
+            oncokb = cells["oncokb_sensitive"][context]
+        elif response == "resistant":
+            oncokb = cells["oncokb_resistant"][context]
+        else:
+            oncokb = ""
+        return amp, amp_tier(amp), oncokb
+
+
+def amp_tier(level: str) -> str:
+    """AMP/ASCO/CAP 2017 tier of a level: I for A/B, II for C/D, "" for none."""
+    return {"A": "I", "B": "I", "C": "II", "D": "II"}.get(level, "")
 
 
 @dataclass(frozen=True)
@@ -236,6 +259,11 @@ class VerdictRules:
     non_target_classes: tuple[str, ...]
     always_report: tuple[str, ...]
     amplification_note: str
+    resistance_contexts: tuple[str, ...] = ()
+    component_resistance_cap: str = ""  # "": no carry-over (versions before 1.1.0)
+    # (protein change, citations, note) of the known TKI-resistance alleles
+    tki_resistance_alleles: tuple[tuple[ProteinChange, str, str], ...] = ()
+    resistance_allele_warning_kinds: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -544,7 +572,7 @@ def _load(base: Path, *, check_hash: bool, protein: str | None) -> KnowledgeBase
     drugs = _load_drugs(base / DRUGS_FILE)
     classes = _load_classes(base / CLASSES_FILE, protein)
     evidence = _load_evidence(base / EVIDENCE_FILE, protein, drugs, classes, oncotree, levels)
-    rules = _load_rules(base / RULES_FILE, drugs, classes)
+    rules = _load_rules(base / RULES_FILE, drugs, classes, protein)
     for row in evidence:
         if row.response not in rules.response_side:
             raise _row_error(
@@ -891,7 +919,35 @@ def _load_levels(path: Path) -> Levels:
     # Every evidence type used by evidence.tsv needs a level (checked row by row on load); a type
     # the schema allows but this version does not use may be absent, so an older knowledge base
     # (1.0.0 has no retrospective_study) still loads for `kb diff`.
-    return Levels(rank=rank, meaning=meaning, type_level=type_level, type_order=type_order)
+    context_levels: dict[str, dict[str, dict[str, str]]] = {}
+    for i, item in enumerate(doc.get("in_context") or []):
+        if item["evidence_type"] in context_levels:
+            raise InputError(
+                f"evidence type {item['evidence_type']} has two in_context entries",
+                path=str(path),
+                record=f"line {_yaml_line(path, ['in_context', i])}",
+                field="in_context.evidence_type",
+                fix="give each evidence type one in_context entry",
+            )
+        context_levels[item["evidence_type"]] = {
+            key: {ctx: str(v) for ctx, v in item[key].items()}
+            for key in ("amp", "oncokb_sensitive", "oncokb_resistant")
+        }
+    missing = [t for t in type_level if t not in context_levels]
+    if context_levels and missing:
+        raise InputError(
+            f"no levels in context for evidence type(s) {', '.join(missing)}",
+            path=str(path),
+            field="in_context",
+            fix="add an in_context entry for every evidence type",
+        )
+    return Levels(
+        rank=rank,
+        meaning=meaning,
+        type_level=type_level,
+        type_order=type_order,
+        context_levels=context_levels,
+    )
 
 
 def _load_drugs(path: Path) -> dict[str, Drug]:
@@ -1278,9 +1334,22 @@ def _load_germline(path: Path, protein: str) -> list[GermlinePolymorphism]:
 
 
 def _load_rules(
-    path: Path, drugs: dict[str, Drug], classes: dict[str, AlleleClass]
+    path: Path, drugs: dict[str, Drug], classes: dict[str, AlleleClass], protein: str
 ) -> VerdictRules:
     doc = _read_yaml(path)
+    resistance_alleles: list[tuple[ProteinChange, str, str]] = []
+    for i, item in enumerate(doc.get("tki_resistance_alleles") or []):
+        try:
+            pc = _canonical(item["alteration"], protein)
+        except ValueError as err:
+            raise InputError(
+                str(err),
+                path=str(path),
+                record=f"line {_yaml_line(path, ['tki_resistance_alleles', i])}",
+                field=f"tki_resistance_alleles.{i}.alteration",
+                fix="write the protein change on NP_004439.2, e.g. T798I",
+            ) from None
+        resistance_alleles.append((pc, str(item["citations"]), str(item["note"])))
     for i, name in enumerate(doc["always_report"]):
         if name not in drugs:
             raise InputError(
@@ -1303,10 +1372,19 @@ def _load_rules(
         verdicts=tuple(doc["verdicts"]),
         response_side=dict(doc["response_side"]),
         unclear_only_verdict=doc["unclear_only_verdict"],
-        tumour_type_match_rank=dict(doc["tumour_type_match_rank"]),
+        tumour_type_match_rank={
+            "subtype": doc["tumour_type_match_rank"]["other_tumour_type"],
+            **doc["tumour_type_match_rank"],
+        },
         specific_match_bases=tuple(doc["specific_match_bases"]),
         resistance_allele_overrides=bool(doc["resistance_allele_overrides"]),
         non_target_classes=tuple(doc["non_target_classes"]),
         always_report=tuple(doc["always_report"]),
         amplification_note=" ".join(str(doc["amplification_note"]).split()),
+        resistance_contexts=tuple(
+            doc.get("resistance_contexts", ALL_CONTEXTS)  # absent: 1.0.0 behaviour
+        ),
+        component_resistance_cap=doc.get("component_resistance_cap", ""),
+        tki_resistance_alleles=tuple(resistance_alleles),
+        resistance_allele_warning_kinds=tuple(doc.get("resistance_allele_warning_kinds", ())),
     )

@@ -1,12 +1,15 @@
-"""Tumour-type context: the OncoTree subset kept in annotations/knowledge/oncotree.tsv.
+"""Tumour-type context: the whole OncoTree (release 2026_05_21) in annotations/knowledge/oncotree.tsv.
 
-A sample's tumour type and an evidence row's tumour type are both OncoTree codes. Whether the
-evidence is "in the sample's tumour type" is a question about the tree, not about string equality:
-ILC and IDC are both invasive breast carcinomas (BRCA), LUAD is a non-small cell lung cancer
-(NSCLC), COAD and READ are colorectal adenocarcinomas (COADREAD). The rule used here:
+A sample's tumour type is an OncoTree code; an evidence row's tumour type is a code, an OncoTree
+main type (e.g. "Breast Cancer") or "pan". Whether a row is "in the sample's tumour type" is a
+question about the tree, answered upward as OncoKB does (the sample's code, then its ancestors up
+to the tissue, then pan-cancer):
 
-* same_tumour_type: one code is the other or one of its descendants (a LUAD sample and NSCLC
-  evidence; a BRCA sample of unknown histology and ILC evidence);
+* same_tumour_type: the row's code is the sample's code or one of its ancestors (a LUAD sample and
+  NSCLC evidence; an ILC sample and BRCA evidence; a BRCA sample and BREAST evidence), or the row
+  names the sample's main type (an IBC or metaplastic breast sample and "Breast Cancer" evidence);
+* subtype: the row's code lies below the sample's (a BRCA sample and ILC evidence): shown, never
+  counted as the same tumour, since the narrower tumour may behave differently;
 * other_tumour_type: anything else, siblings included (an IDC sample and ILC evidence: the source
   notes say lobular and ductal cancers behave differently);
 * pan_cancer: the evidence row is tumour-agnostic ("pan");
@@ -28,10 +31,11 @@ from .errors import InputError
 ROOT = "TISSUE"
 PAN = "pan"
 SAME = "same_tumour_type"
+SUBTYPE = "subtype"
 OTHER = "other_tumour_type"
 PAN_CANCER = "pan_cancer"
 UNKNOWN = "unknown"
-MATCHES = (SAME, PAN_CANCER, UNKNOWN, OTHER)
+MATCHES = (SAME, PAN_CANCER, SUBTYPE, OTHER, UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -140,8 +144,10 @@ class OncoTree:
             return UNKNOWN
         if evidence_code not in self.nodes:
             return SAME if self.nodes[sample_code].main_type == evidence_code else OTHER
-        if self.is_within(sample_code, evidence_code) or self.is_within(evidence_code, sample_code):
+        if self.is_within(sample_code, evidence_code):
             return SAME
+        if self.is_within(evidence_code, sample_code):
+            return SUBTYPE
         return OTHER
 
     def describe(self, code: str) -> str:

@@ -350,6 +350,7 @@ def annotate_shard(
     include_filtered: bool = False,
     on_error: str = "continue",
     log: JobLog | None = None,
+    germline: Any = None,
 ) -> list[dict[str, str]]:
     """Annotate every successfully extracted sample of one shard; write its outputs and shard tables.
 
@@ -419,6 +420,7 @@ def annotate_shard(
                 include_filtered=include_filtered,
                 source=row.vcf,
                 region=extract.parse_region(region),
+                germline=germline,
             )
 
         outcome = _attempt(run, row.sample, "annotate", log, on_error)
@@ -587,6 +589,12 @@ def check(summary_path: str, out: str, log: JobLog) -> int:
 # Command line (what the rules call)
 
 
+def _germline_policy(args: argparse.Namespace) -> Any:
+    from .annotate import germline_policy
+
+    return germline_policy(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m erbb2_tki.pipeline", description="Jobs of the erbb2-tki workflow."
@@ -615,6 +623,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--annotated-dir", default="results/annotated")
             p.add_argument("--tables-dir", default="results/tables")
             p.add_argument("--include-filtered", action="store_true")
+            from .annotate import add_germline_options
+
+            add_germline_options(p)
 
     p = sub.add_parser("summarize", help="batch tables from every shard")
     p.add_argument("--manifest", required=True)
@@ -662,6 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     include_filtered=args.include_filtered,
                     on_error=args.on_error,
                     log=log,
+                    germline=_germline_policy(args),
                 )
             elif args.stage == "summarize":
                 summarize(args.manifest, args.shard_dirs, args.out_dir)

@@ -28,19 +28,27 @@ from . import PROTEIN
 
 PROTEIN_LENGTH = 1255  # NP_004439.2
 
-VERDICTS = ("sensitive", "resistant", "conflicting", "no_evidence")
+VERDICTS = ("sensitive", "reduced_sensitivity", "resistant", "conflicting", "no_evidence")
 # Okabe-Ito colours, distinguishable with the common colour-vision deficiencies; the letter in
 # each cell carries the same information for readers who cannot tell them apart.
 VERDICT_COLOURS = {
     "sensitive": "#009E73",
+    "reduced_sensitivity": "#E69F00",
     "resistant": "#D55E00",
     "conflicting": "#CC79A7",
     "no_evidence": "#EEEEEE",
     "failed": "#555555",
 }
-VERDICT_LETTERS = {"sensitive": "S", "resistant": "R", "conflicting": "C", "no_evidence": ""}
+VERDICT_LETTERS = {
+    "sensitive": "S",
+    "reduced_sensitivity": "r",
+    "resistant": "R",
+    "conflicting": "C",
+    "no_evidence": "",
+}
 VERDICT_LABELS = {
     "sensitive": "sensitive (S)",
+    "reduced_sensitivity": "reduced sensitivity (r)",
     "resistant": "resistant (R)",
     "conflicting": "conflicting (C)",
     "no_evidence": "no evidence",
@@ -638,7 +646,14 @@ def verdict_heatmap(
     n_samples, n_drugs = matrix.shape
     labelled = n_samples <= MAX_LABELLED_SAMPLES
     if not labelled:
-        rank = {"resistant": 0, "conflicting": 1, "sensitive": 2, "no_evidence": 3, "failed": 4}
+        rank = {
+            "resistant": 0,
+            "reduced_sensitivity": 1,
+            "conflicting": 2,
+            "sensitive": 3,
+            "no_evidence": 4,
+            "failed": 5,
+        }
         keys = matrix.apply(lambda r: tuple(rank[v] for v in r), axis=1)
         matrix = matrix.loc[sorted(matrix.index, key=lambda s: (keys[s], s))]
     grid = matrix.T  # drugs x samples
@@ -672,7 +687,14 @@ def verdict_heatmap(
             _save(fig, out_path)
             return Path(out_path)
 
-        order = ["sensitive", "resistant", "conflicting", "no_evidence", "failed"]
+        order = [
+            "sensitive",
+            "reduced_sensitivity",
+            "resistant",
+            "conflicting",
+            "no_evidence",
+            "failed",
+        ]
         codes = {v: i for i, v in enumerate(order)}
         data = grid.map(lambda v: codes[v]).to_numpy()
         from matplotlib.colors import BoundaryNorm, ListedColormap

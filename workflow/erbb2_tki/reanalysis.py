@@ -38,7 +38,7 @@ VERDICT_FIELDS = tuple(VERDICT_COLUMNS[2:])
 # Fields whose change alone changes the answer a tumour board gets.
 DECIDING_FIELDS = ("verdict", "evidence_level", "alleles")
 # Fields that change the evidence behind an unchanged answer (reported with --evidence).
-EVIDENCE_FIELDS = ("tumour_type_match", "citations", "reason")
+EVIDENCE_FIELDS = ("context", "citations", "reason")
 
 DIFF_COLUMNS = [
     "sample",

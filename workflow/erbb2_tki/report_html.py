@@ -49,7 +49,13 @@ td.v { text-align: center; font-weight: bold; min-width: 2.5em; }
 #verdict-details td:nth-child(8) { min-width: 12em; }
 span.key { display: inline-block; padding: 1px 8px; margin-right: 6px; border-radius: 3px; }
 """
-_LETTER = {"sensitive": "S", "resistant": "R", "conflicting": "C", "no_evidence": "-"}
+_LETTER = {
+    "sensitive": "S",
+    "reduced_sensitivity": "RS",
+    "resistant": "R",
+    "conflicting": "C",
+    "no_evidence": "-",
+}
 
 
 def _e(value: object) -> str:
@@ -103,7 +109,7 @@ def verdicts_page(
             "drug",
             "verdict",
             "evidence_level",
-            "tumour_type_match",
+            "context",
             "alleles",
             "citations",
             "reason",
@@ -215,7 +221,7 @@ def verdicts_page(
             out.append(
                 f"<tr><td>{_e(r.sample)}</td><td>{_e(r.drug)}</td>"
                 f'<td class="{_e(r.verdict)}">{_e(r.verdict)}</td>'
-                f"<td>{_e(r.evidence_level)}</td><td>{_e(r.tumour_type_match)}</td>"
+                f"<td>{_e(r.evidence_level)}</td><td>{_e(r.context)}</td>"
                 f"<td>{_e(r.alleles.replace(';', '; '))}</td><td>{_e(r.reason)}</td>"
                 f"<td>{_e(r.citations.replace(';', '; '))}</td></tr>"
             )

@@ -45,6 +45,9 @@ SUMMARY_COLUMNS = [
     "verdict_sensitive",
     "verdict_resistant",
     "verdict_conflicting",
+    "verdict_reduced_sensitivity",
+    "best_tier",
+    "warnings",
     "structural_events",
     "alleles_not_used",
     "note",
@@ -52,7 +55,7 @@ SUMMARY_COLUMNS = [
     "vcf",
 ]
 
-VERDICTS = ("sensitive", "resistant", "conflicting", "no_evidence")
+VERDICTS = ("sensitive", "reduced_sensitivity", "resistant", "conflicting", "no_evidence")
 ONCOGENIC = ("oncogenic", "likely_oncogenic")
 FAILED = "failed"
 LIST_SEPARATOR = ";"
@@ -297,6 +300,30 @@ def _used(row: Mapping[str, str]) -> bool:
     return str(row.get("used_for_verdict", "yes") or "yes") == "yes"
 
 
+TIERED_VERDICTS = ("sensitive", "reduced_sensitivity", "resistant")
+
+
+def merge_warnings(warnings: tuple[str, ...]) -> tuple[str, ...]:
+    """Distinct warning codes, other_tumour_resistance details of several drugs merged into one."""
+    from .interpret import _merge_warnings
+
+    return _merge_warnings(warnings)
+
+
+def best_tier(verdicts: Sequence[Mapping[str, str]]) -> str:
+    """The strongest AMP/ASCO/CAP tier (I before II) among a sample's sensitive,
+    reduced_sensitivity and resistant verdicts; "" when none has a tier."""
+    tiers = {
+        str(r.get("amp_tier", "") or "")
+        for r in verdicts
+        if str(r.get("verdict", "")) in TIERED_VERDICTS
+    }
+    for tier in ("I", "II"):
+        if tier in tiers:
+            return tier
+    return ""
+
+
 def summary_row(
     sample: str,
     status: Mapping[str, str],
@@ -347,6 +374,21 @@ def summary_row(
         "verdict_sensitive": verdict("sensitive"),
         "verdict_resistant": verdict("resistant"),
         "verdict_conflicting": verdict("conflicting"),
+        "verdict_reduced_sensitivity": verdict("reduced_sensitivity"),
+        "best_tier": best_tier(verdicts),
+        "warnings": _join(
+            [
+                *(f"germline:{allele_label(r)}" for r in alleles if r.get("origin") == "germline"),
+                *merge_warnings(
+                    tuple(
+                        w
+                        for r in verdicts
+                        for w in str(r.get("warnings", "") or "").split(LIST_SEPARATOR)
+                        if w
+                    )
+                ),
+            ]
+        ),
         "structural_events": _join(events),
         "alleles_not_used": _join(not_used),
         "note": str(status.get("note", "")),

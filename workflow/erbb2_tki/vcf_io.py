@@ -948,6 +948,32 @@ def choose_tumour_sample(
     )
 
 
+def choose_normal_sample(
+    vcf: Any, tumour_index: int | None, normal: str | None = None
+) -> tuple[int | None, str | None]:
+    """(column index, name) of the matched normal, or (None, None) when there is none.
+
+    The declared normal column; else the header's normal hints (##normal_sample, Mutect2
+    --normal-sample, Strelka2 --normal BAM, DRAGEN, a column named NORMAL); else, in a
+    two-column VCF, the column that is not the tumour. Called after choose_tumour_sample, which
+    has already checked a declared name and rejected contradictory hints.
+    """
+    samples = list(vcf.samples)
+    if tumour_index is None or len(samples) < 2:
+        return None, None
+    tumour = samples[tumour_index]
+    if normal and normal in samples and normal != tumour:
+        return samples.index(normal), normal
+    _, normal_hints = _header_hints(_header_lines(vcf), samples)
+    named = [s for s, _ in normal_hints if s != tumour]
+    if named:
+        return samples.index(named[0]), named[0]
+    if len(samples) == 2:
+        other = samples[1 - tumour_index]
+        return samples.index(other), other
+    return None, None
+
+
 # --------------------------------------------------------------------------------------------
 # Per-sample metrics
 # --------------------------------------------------------------------------------------------

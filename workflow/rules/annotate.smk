@@ -25,6 +25,7 @@ rule annotate_shard:
         on_error=on_error_setting,
         annotations=str(ANNOTATIONS),
         include_filtered="--include-filtered" if config["include_filtered"] else "",
+        germline=germline_options(),
         annotated_dir="results/annotated",
         tables_dir="results/tables",
     shell:
@@ -32,5 +33,5 @@ rule annotate_shard:
         " --shard {wildcards.shard} --extract-dir {input.extract_dir:q}"
         " --out-dir {output.shard_dir:q} --annotations {params.annotations:q}"
         " --annotated-dir {params.annotated_dir:q} --tables-dir {params.tables_dir:q}"
-        " {params.include_filtered} --expect-digest {params.digest}"
+        " {params.include_filtered} {params.germline} --expect-digest {params.digest}"
         " --on-error {params.on_error} --log {log:q}"

@@ -171,6 +171,17 @@ def annotate_dirs(wildcards):
     return [f"results/annotate/shard_{k}" for k in SHARDS]
 
 
+def germline_options():
+    """The germline policy config keys as `erbb2_tki.pipeline annotate` options."""
+    options = (
+        f"--germline-normal-vaf {config['germline_normal_vaf']}"
+        f" --germline-normal-min-depth {config['germline_normal_min_depth']}"
+    )
+    if not config["germline_exclude_listed"]:
+        options += " --keep-listed-polymorphisms"
+    return options
+
+
 def report_settings(wildcards):
     """The config values the verdict page prints, as --setting=KEY=VALUE arguments."""
     keys = (
@@ -180,6 +191,9 @@ def report_settings(wildcards):
         "build",
         "tumour_type",
         "include_filtered",
+        "germline_normal_vaf",
+        "germline_normal_min_depth",
+        "germline_exclude_listed",
     )
     return [f"--setting={key}={config[key]}" for key in keys]
 
