@@ -27,7 +27,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_validate_summarises_the_project_knowledge_base(capsys):
     code, out, _ = run(capsys, "kb", "validate")
     assert code == 0
-    assert "version 2.0.0" in out
+    assert "version 3.0.0" in out
     # 2.0.0: 90 rows (docs/knowledge-base.md, "Version 2.0.0"), T733I gone with EV0065
     assert "90 evidence rows (61 allele, 24 class, 5 codon), 29 distinct alleles, 2 codons" in out
     assert "22 drugs, 6 classes" in out
@@ -146,7 +146,7 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
     )
     evidence.write_text("\n".join(lines) + "\n")
     meta = kb_copy / "metadata.yaml"
-    meta.write_text(meta.read_text().replace("version: 2.0.0", "version: 2.1.0"))
+    meta.write_text(meta.read_text().replace("version: 3.0.0", "version: 3.1.0"))
     # an unreleased edit can be diffed with --unreleased; a plain diff insists on a cut version
     code, _, err = run(capsys, "kb", "diff", str(old), str(kb_copy))
     assert code == 2 and "kb hash --write" in err
@@ -156,7 +156,7 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
         capsys, "kb", "diff", str(old), str(kb_copy), "--tsv", str(tsv), "--exit-code"
     )
     assert code == 1
-    assert "2.0.0 (2026-11-29" in out and "-> 2.1.0" in out
+    assert "3.0.0 (2026-11-29" in out and "-> 3.1.0" in out
     assert "evidence: 1 added, 1 removed, 2 changed, 87 unchanged" in out
     assert (
         "added    EV9001  L755S (allele) zongertinib sensitive clinical_trial NSCLC [PMID:40293180]"

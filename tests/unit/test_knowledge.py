@@ -58,7 +58,7 @@ def _allele(kb, text):
 def test_project_knowledge_base_loads_with_known_counts(kb):
     # 2.0.0 (docs/knowledge-base.md, "Version 2.0.0"): 81 rows of 1.0.0, 3 removed, 12 added;
     # pertuzumab and pertuzumab + trastuzumab added; classes exon20_deletion and oncogenic_missense added
-    assert kb.version == "2.0.0"
+    assert kb.version == "3.0.0"
     assert kb.content_hash.startswith("sha256:")
     assert len(kb.evidence) == 90
     assert len(kb.drugs) == 22
@@ -303,7 +303,7 @@ def test_yaml_schema_violation_names_the_line(kb_copy):
 def test_an_edited_file_fails_the_content_hash_check(kb_copy, name):
     path = kb_copy / name
     path.write_text(path.read_text() + "# an innocent-looking comment\n")
-    with pytest.raises(InputError, match=r"changed after knowledge-base version 2\.0\.0") as err:
+    with pytest.raises(InputError, match=r"changed after knowledge-base version 3\.0\.0") as err:
         load_knowledge(kb_copy)
     assert err.value.path == str(path)
     assert "kb hash --write" in str(err.value)

@@ -113,22 +113,44 @@ def test_brca_l755s_approvals_in_lung_are_level_c_tier_ii_3b(tmp_path, kb, build
 @pytest.mark.parametrize("build", BUILDS)
 def test_colorectal_resistance_never_makes_a_breast_sample_resistant(tmp_path, kb, build):
     v = _verdicts(_run(tmp_path, build, [("L755S", HET)], "BRCA", kb))
-    for drug in ("cetuximab", "trastuzumab"):
-        row = v[drug]
-        assert row["verdict"] != "resistant"
-        assert "other_tumour_resistance:COADREAD" in row["warnings"].split(";")
-        assert "another tumour type" in row["notes"]
-        assert row["context"] == ""  # no_evidence: nothing applies to this tumour type
+    # cetuximab: colorectal resistance only -> no_evidence with a note and a warning
+    row = v["cetuximab"]
+    assert row["verdict"] == "no_evidence"
+    assert "other_tumour_resistance:Colorectal Cancer" in row["warnings"].split(";")
+    assert "another tumour type" in row["notes"]
+    assert row["context"] == ""  # no_evidence: nothing applies to this tumour type
+    # trastuzumab: one colorectal case report of no benefit (KB 2.0.0) -> at most reduced
+    # sensitivity, level D, from another tumour type; never resistant
+    row = v["trastuzumab"]
+    assert row["verdict"] in ("reduced_sensitivity", "no_evidence")
+    assert row["context"] in ("other_tumour_type", "")
+    assert row["level_in_context"] in ("D", "")
 
 
 def test_lobular_evidence_is_a_subtype_for_a_brca_sample(kb):
     assert kb.oncotree.match("BRCA", "ILC") == SUBTYPE
     assert kb.oncotree.match("ILC", "BRCA") == SAME
     assert kb.oncotree.match("IDC", "ILC") == OTHER
-    # poziotinib's only L755S row is an ILC PDX (EV0019): shown as subtype, never same tumour
+
+
+def test_ilc_evidence_for_a_brca_sample_is_subtype(tmp_path):
+    # a copy whose only poziotinib L755S row (EV0019) is recorded for ILC
+    target = tmp_path / "knowledge"
+    shutil.copytree(annotations_dir() / "knowledge", target)
+    path = target / EVIDENCE_FILE
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("EV0019\t"):
+            cells = line.split("\t")
+            cells[6] = "ILC"
+            lines[i] = "\t".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    kb = load_knowledge(target, check_hash=False)
     v = {x.drug: x for x in verdicts([_one(kb, "L755S", "BRCA")], "BRCA", kb)}
-    assert v["poziotinib"].context == "subtype"
-    assert v["poziotinib"].level_in_context == "D"
+    assert v["poziotinib"].context == "subtype"  # shown, never the same tumour
+    assert (v["poziotinib"].level_in_context, v["poziotinib"].amp_tier) == ("D", "II")
+    v = {x.drug: x for x in verdicts([_one(kb, "L755S", "ILC")], "ILC", kb)}
+    assert v["poziotinib"].context == "same_tumour_type"
 
 
 def _one(kb, text, tumour_type):
