@@ -155,9 +155,18 @@ EXAMPLE_VERDICTS = {
     # BRCA L755S: the approvals are in NSCLC: level C, tier II, OncoKB 3B, not "A"
     ("S01", "zongertinib"): ("sensitive", "C", "II", "3B", "other_tumour_type", ""),
     ("S02", "trastuzumab deruxtecan"): ("sensitive", "C", "II", "3B", "other_tumour_type", ""),
-    # colorectal rows alone never make a breast sample resistant: a note and a warning instead
-    ("S01", "cetuximab"): ("no_evidence", "", "", "", "", "other_tumour_resistance:COADREAD"),
-    ("S02", "trastuzumab"): ("no_evidence", "", "", "", "", "other_tumour_resistance:COADREAD"),
+    # colorectal rows alone never make a breast sample resistant: cetuximab's colorectal resistance is a
+    # note and a warning; trastuzumab's colorectal case report of no benefit (KB 2.0.0) is reduced
+    # sensitivity at level D from another tumour type
+    ("S01", "cetuximab"): (
+        "no_evidence",
+        "",
+        "",
+        "",
+        "",
+        "other_tumour_resistance:Colorectal Cancer",
+    ),
+    ("S02", "trastuzumab"): ("reduced_sensitivity", "D", "II", "", "other_tumour_type", ""),
     # MutHER: lower benefit of neratinib + fulvestrant for L755S is reduced sensitivity, not resistance
     ("S01", "neratinib + fulvestrant"): (
         "reduced_sensitivity",
@@ -174,9 +183,9 @@ EXAMPLE_VERDICTS = {
     ("S03", "neratinib"): ("resistant", "C", "II", "R2", "same_tumour_type", ""),
     ("S03", "neratinib + fulvestrant + trastuzumab"): (
         "conflicting",
-        "B",
+        "A",
         "I",
-        "3A",
+        "2",
         "same_tumour_type",
         "component_resistant:neratinib",
     ),
