@@ -224,7 +224,8 @@ def test_example_verdicts_in_context(example_run: Run) -> None:
     # reduced sensitivity is never rendered as resistant
     summary = tables.read_tsv(batch / "summary.tsv").set_index("sample")
     assert "afatinib" not in summary.loc["S05", "verdict_resistant"].split(";")
-    assert summary.loc["S05", "verdict_reduced_sensitivity"] == "afatinib"
+    # afatinib (class-level limited benefit) and dacomitinib (a trial without benefit, no_benefit in 2.0.0)
+    assert summary.loc["S05", "verdict_reduced_sensitivity"] == "afatinib;dacomitinib"
     assert summary.loc["S01", "best_tier"] == "I" and summary.loc["S06", "best_tier"] == ""
     assert "component_resistant:neratinib" in summary.loc["S03", "warnings"].split(";")
     s03 = tables.read_tsv(batch / "alleles.tsv").set_index(["sample", "hgvsp_short"])
