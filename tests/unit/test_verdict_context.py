@@ -119,12 +119,12 @@ def test_colorectal_resistance_never_makes_a_breast_sample_resistant(tmp_path, k
     assert "other_tumour_resistance:Colorectal Cancer" in row["warnings"].split(";")
     assert "another tumour type" in row["notes"]
     assert row["context"] == ""  # no_evidence: nothing applies to this tumour type
-    # trastuzumab: one colorectal case report of no benefit (KB 2.0.0) -> at most reduced
-    # sensitivity, level D, from another tumour type; never resistant
+    # trastuzumab: its only row is one colorectal case report of no benefit (KB 2.0.0): evidence
+    # against the drug from another tumour type is set aside like resistance (a note, a warning)
     row = v["trastuzumab"]
-    assert row["verdict"] in ("reduced_sensitivity", "no_evidence")
-    assert row["context"] in ("other_tumour_type", "")
-    assert row["level_in_context"] in ("D", "")
+    assert row["verdict"] == "no_evidence"
+    assert "other_tumour_resistance:Colorectal Cancer" in row["warnings"].split(";")
+    assert (row["context"], row["level_in_context"]) == ("", "")
 
 
 def test_lobular_evidence_is_a_subtype_for_a_brca_sample(kb):
@@ -442,6 +442,14 @@ def test_resistant_only_from_resistant_rows_in_the_tumour_type(kb, rows):
             deciding = [by_id[e] for e in v.evidence_ids]
             assert any(
                 m.response == "resistant"
+                and m.tumour_type_match in ("same_tumour_type", "pan_cancer")
+                for m in deciding
+            )
+        if v.verdict == "reduced_sensitivity":
+            # limited benefit seen only in another tumour type is a note, never the verdict
+            deciding = [by_id[e] for e in v.evidence_ids]
+            assert any(
+                m.response in ("reduced_sensitivity", "no_benefit")
                 and m.tumour_type_match in ("same_tumour_type", "pan_cancer")
                 for m in deciding
             )

@@ -156,8 +156,8 @@ EXAMPLE_VERDICTS = {
     ("S01", "zongertinib"): ("sensitive", "C", "II", "3B", "other_tumour_type", ""),
     ("S02", "trastuzumab deruxtecan"): ("sensitive", "C", "II", "3B", "other_tumour_type", ""),
     # colorectal rows alone never make a breast sample resistant: cetuximab's colorectal resistance is a
-    # note and a warning; trastuzumab's colorectal case report of no benefit (KB 2.0.0) is reduced
-    # sensitivity at level D from another tumour type
+    # note and a warning; so is trastuzumab's colorectal case report of no benefit (KB 2.0.0):
+    # evidence against a drug seen only in another tumour type is set aside
     ("S01", "cetuximab"): (
         "no_evidence",
         "",
@@ -166,7 +166,14 @@ EXAMPLE_VERDICTS = {
         "",
         "other_tumour_resistance:Colorectal Cancer",
     ),
-    ("S02", "trastuzumab"): ("reduced_sensitivity", "D", "II", "", "other_tumour_type", ""),
+    ("S02", "trastuzumab"): (
+        "no_evidence",
+        "",
+        "",
+        "",
+        "",
+        "other_tumour_resistance:Colorectal Cancer",
+    ),
     # MutHER: lower benefit of neratinib + fulvestrant for L755S is reduced sensitivity, not resistance
     ("S01", "neratinib + fulvestrant"): (
         "reduced_sensitivity",

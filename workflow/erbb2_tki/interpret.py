@@ -7,9 +7,10 @@ module applies them.
 
 1. Per allele and drug. Rows are split by response into the sensitivity side (sensitive), the
    limited side (reduced_sensitivity, no_benefit), the resistance side (resistant) and neither
-   (unclear). Resistant rows whose context is not one of the rules' resistance_contexts (another
-   tumour type, a narrower subtype) are set aside: they never make the drug resistant, only add a
-   note and the warning other_tumour_resistance. If the allele has limited- or resistance-side
+   (unclear). Rows against the drug (resistance or limited side) whose context is not one of the
+   rules' resistance_contexts (another tumour type, a narrower subtype) are set aside: they never
+   make the drug resistant or reduced_sensitivity, only add a note and the warning
+   other_tumour_resistance. If the allele has limited- or resistance-side
    evidence matched on a specific basis (its own allele or codon), its class-level sensitivity
    rows for the drug are set aside (exact allele > codon > class). The best "for" row and the best
    "against" row (limited or resistance) are compared by context first (same > pan-cancer/unknown
@@ -128,7 +129,7 @@ class _Call:
     best: EvidenceMatch | None  # the deciding row (for conflicting: the best against row)
     other: EvidenceMatch | None  # the best row of the other side, if any
     set_aside: int  # class-level sensitivity rows set aside by specific evidence against
-    aside: tuple[EvidenceMatch, ...] = ()  # resistant rows outside resistance_contexts
+    aside: tuple[EvidenceMatch, ...] = ()  # against-the-drug rows outside resistance_contexts
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -241,7 +242,8 @@ def _allele_call(label: str, rows: list[EvidenceMatch], kb: KnowledgeBase) -> _C
     aside = [
         m
         for m in rows
-        if _side(m, kb) == "resistance" and m.tumour_type_match not in rules.resistance_contexts
+        if _side(m, kb) in ("limited", "resistance")
+        and m.tumour_type_match not in rules.resistance_contexts
     ]
     against = [m for m in rows if _side(m, kb) in ("limited", "resistance") and m not in aside]
     sensitivity = [m for m in rows if _side(m, kb) == "sensitivity"]
@@ -256,7 +258,8 @@ def _allele_call(label: str, rows: list[EvidenceMatch], kb: KnowledgeBase) -> _C
             else "another tumour type"
         )
         notes.append(
-            f"{label}: resistance reported only in {places} ({why}), not applied to this "
+            f"{label}: evidence against the drug (resistance or limited benefit) reported only in "
+            f"{places} ({why}), not applied to this "
             f"sample: " + "; ".join(_where(m) for m in aside)
         )
     set_aside = 0
