@@ -208,20 +208,26 @@ def test_heatmap_rows_letters_and_failed_samples(tmp_path: Path) -> None:
             {"sample": "P4", "status": "failed"},
         ]
     )
-    matrix = plots._verdict_matrix(verdicts, ["P4"], ["P1", "P2", "P3"])
-    assert matrix.to_dict("index") == {
-        "P1": {"lapatinib": "resistant", "neratinib": "sensitive"},
-        "P2": {"lapatinib": "no_evidence", "neratinib": "conflicting"},
-        "P3": {"lapatinib": "no_evidence", "neratinib": "no_evidence"},
-        "P4": {"lapatinib": "failed", "neratinib": "failed"},
+    samples, drugs, cells = plots.verdict_cells(verdicts, summary)
+    assert samples == ["P1", "P2", "P3", "P4"] and drugs == ["lapatinib", "neratinib"]
+    assert {k: c.state for k, c in cells.items()} == {
+        ("P1", "lapatinib"): "resistant",
+        ("P1", "neratinib"): "sensitive",
+        ("P2", "lapatinib"): "no_evidence",
+        ("P2", "neratinib"): "conflicting",
+        ("P3", "lapatinib"): "no_evidence",  # the summary has no alleles column: cannot tell
+        ("P3", "neratinib"): "no_evidence",
+        ("P4", "lapatinib"): "failed",
+        ("P4", "neratinib"): "failed",
     }
     text = svg_text(plots.verdict_heatmap(verdicts, tmp_path / "h.svg", summary=summary))
-    for expected in ("P1", "P3", "P4", "4 samples x 2 drugs", "sample failed", "conflicting (C)"):
+    for expected in ("P1", "P3", "P4", "4 samples x 2 drugs", "sample failed", "C  conflicting"):
         assert expected in text, expected
     letters = re.findall(r">([SRC])</text>", (tmp_path / "h.svg").read_text())
     assert sorted(letters) == ["C", "R", "S"]
-    # the right margin counts the verdicts per drug
-    assert "S 1  R 0  C 1" in text and "S 0  R 1  C 0" in text
+    # the right margin counts the verdicts per drug (tier I in brackets: no tier given here)
+    assert "S 1 (0 I)  C 1 (0 I)" in text and "R 1 (0 I)" in text
+    assert plots.TALLY_HEADER in text
 
 
 def test_heatmap_of_500_samples_drops_names_and_stays_bounded(tmp_path: Path) -> None:
@@ -238,7 +244,7 @@ def test_heatmap_of_500_samples_drops_names_and_stays_bounded(tmp_path: Path) ->
     assert "500 samples, sorted by verdict pattern" in text
     assert "S123" not in text
     width_pt = float(re.search(r'width="([\d.]+)pt"', out.read_text()).group(1))
-    assert width_pt < 14 * 72  # the figure does not grow with the batch beyond 60 samples
+    assert width_pt < 18 * 72  # the figure does not grow with the batch beyond 60 samples
     # the 1,500 cells are one embedded image, not 1,500 vector paths
     assert out.read_text().count("<image") == 1
     assert out.stat().st_size < 100_000

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,36 +24,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from . import PROTEIN
+from . import PROTEIN, vocab
 
 PROTEIN_LENGTH = 1255  # NP_004439.2
 
-VERDICTS = ("sensitive", "reduced_sensitivity", "resistant", "conflicting", "no_evidence")
-# Okabe-Ito colours, distinguishable with the common colour-vision deficiencies; the letter in
-# each cell carries the same information for readers who cannot tell them apart.
-VERDICT_COLOURS = {
-    "sensitive": "#009E73",
-    "reduced_sensitivity": "#E69F00",
-    "resistant": "#D55E00",
-    "conflicting": "#CC79A7",
-    "no_evidence": "#EEEEEE",
-    "failed": "#555555",
-}
-VERDICT_LETTERS = {
-    "sensitive": "S",
-    "reduced_sensitivity": "r",
-    "resistant": "R",
-    "conflicting": "C",
-    "no_evidence": "",
-}
-VERDICT_LABELS = {
-    "sensitive": "sensitive (S)",
-    "reduced_sensitivity": "reduced sensitivity (r)",
-    "resistant": "resistant (R)",
-    "conflicting": "conflicting (C)",
-    "no_evidence": "no evidence",
-    "failed": "sample failed",
-}
+# The vocabulary (names, letters, colours) lives in vocab.py; these names stay for callers.
+VERDICTS = vocab.VERDICTS
+VERDICT_COLOURS = {s: vocab.STYLE[s].colour for s in vocab.STATES}
+VERDICT_LETTERS = {s: vocab.STYLE[s].letter for s in vocab.STATES}
+VERDICT_LABELS = {s: vocab.STYLE[s].label for s in vocab.STATES}
 
 # Above this many samples a row per sample is too thin to carry a readable name: the heatmap
 # drops sample tick labels and sorts rows by verdict pattern, so it reads as a batch overview;
@@ -579,41 +558,112 @@ def _draw_domains(track: Any, domains: Sequence[Domain]) -> None:
         )
 
 
-def _verdict_matrix(
-    verdicts: pd.DataFrame, failed: Iterable[str], annotated: Iterable[str] = ()
-) -> pd.DataFrame:
-    """samples x drugs of verdict strings. A sample annotated without a row for a drug has
-    no evidence for it; failed samples get 'failed' in every cell."""
-    failed = list(failed)
+@dataclass(frozen=True)
+class Cell:
+    """One heatmap cell: the state (a verdict, no_allele or failed), the AMP tier and the
+    tumour-type context of the evidence that decided it."""
+
+    state: str
+    tier: str = ""
+    context: str = ""
+
+
+_EMPTY = Cell("no_evidence")
+
+
+def _summary_sets(summary: pd.DataFrame | None) -> tuple[list[str], list[str], set[str]]:
+    """(failed, annotated, without an ERBB2 allele) samples from the batch summary."""
+    if summary is None or summary.empty or "status" not in summary.columns:
+        return [], [], set()
+    is_failed = summary["status"].map(sample_failed)
+    failed = sorted(summary.loc[is_failed, "sample"].astype(str))
+    annotated = sorted(summary.loc[~is_failed, "sample"].astype(str))
+    no_allele: set[str] = set()
+    if "alleles" in summary.columns:  # the alleles that decide verdicts; empty: none called or
+        empty = summary["alleles"].astype(str).str.strip().isin(["", "nan", "-"])  # all set aside
+        no_allele = set(summary.loc[~is_failed & empty, "sample"].astype(str))
+    return failed, annotated, no_allele
+
+
+def verdict_cells(
+    verdicts: pd.DataFrame, summary: pd.DataFrame | None = None
+) -> tuple[list[str], list[str], dict[tuple[str, str], Cell]]:
+    """(samples, drugs, cells) of the heatmap: every annotated and failed sample, every drug with
+    a verdict row, and each (sample, drug)'s Cell. A drug without a row for an annotated sample has
+    no evidence; an annotated sample with no ERBB2 allele that decides verdicts has `no_allele`
+    where it has no evidence; a failed sample is `failed` everywhere (its leftover rows ignored).
+    The last row for a cell wins."""
+    failed, annotated, no_allele = _summary_sets(summary)
     drugs: list[str] = []
-    samples: set[str] = set(annotated)
+    samples: set[str] = set(annotated) | set(failed)
+    cells: dict[tuple[str, str], Cell] = {}
     if not verdicts.empty:
         drugs = sorted(verdicts["drug"].astype(str).unique())
         samples |= set(verdicts["sample"].astype(str))
-    samples_sorted = sorted(samples - set(failed))
-    # One pass over the verdict rows into a dict, then the matrix in one go (setting cells one
-    # at a time with .loc took ~20 s for a 1,000-sample batch). The last row for a cell wins.
-    lookup: dict[tuple[str, str], str] = {}
-    if not verdicts.empty:
-        for sample, drug, verdict in zip(
-            verdicts["sample"].astype(str),
-            verdicts["drug"].astype(str),
-            verdicts["verdict"].astype(str),
-            strict=True,
+        n = len(verdicts)
+        empty = [""] * n
+        columns = [
+            verdicts[c].astype(str).tolist() if c in verdicts.columns else empty
+            for c in ("sample", "drug", "verdict", "amp_tier", "context")
+        ]
+        for sample, drug, verdict, tier, context in zip(*columns, strict=True):
+            cells[(sample, drug)] = Cell(vocab.state_of(verdict), tier.strip(), context.strip())
+    failed_set = set(failed)
+    out: dict[tuple[str, str], Cell] = {}
+    for sample in samples:
+        for drug in drugs:
+            if sample in failed_set:
+                out[(sample, drug)] = Cell(vocab.FAILED)
+                continue
+            cell = cells.get((sample, drug), _EMPTY)
+            if cell.state == "no_evidence" and sample in no_allele:
+                cell = Cell(vocab.NO_ALLELE)
+            out[(sample, drug)] = cell
+    return sorted(samples), drugs, out
+
+
+def _palette() -> list[tuple[str, str]]:
+    keys = [(v, t) for v in vocab.WITH_EVIDENCE for t in vocab.TIERS]
+    return [*keys, ("no_evidence", ""), (vocab.NO_ALLELE, ""), (vocab.FAILED, "")]
+
+
+def _key(cell: Cell) -> tuple[str, str]:
+    if cell.state in vocab.WITH_EVIDENCE:
+        return (cell.state, "II" if cell.tier == "II" else "I")
+    return (cell.state, "")
+
+
+def _drug_kinds(verdicts: pd.DataFrame, drug_kinds: Mapping[str, str] | None) -> dict[str, str]:
+    kinds = dict(drug_kinds or {})
+    if not verdicts.empty and "drug_kind" in verdicts.columns:
+        for drug, kind in zip(
+            verdicts["drug"].astype(str), verdicts["drug_kind"].astype(str), strict=True
         ):
-            lookup[(sample, drug)] = verdict if verdict in VERDICTS else "no_evidence"
-    # A failed sample's leftover rows do not count: failed samples are not in samples_sorted.
-    matrix = pd.DataFrame(
-        [[lookup.get((s, d), "no_evidence") for d in drugs] for s in samples_sorted],
-        index=samples_sorted,
-        columns=drugs,
-        dtype=object,
-    )
-    if failed:
-        matrix = pd.concat(
-            [matrix, pd.DataFrame("failed", index=sorted(set(failed)), columns=drugs, dtype=object)]
-        )
-    return matrix
+            if kind.strip():
+                kinds[drug] = kind.strip()
+    return kinds
+
+
+def tally_text(cells: Iterable[Cell]) -> str:
+    """A drug's row tally: samples per verdict with evidence, and of those how many at tier I
+    ('S 3 (1 I)  R 1 (1 I)'); verdicts no sample has are left out, '-' when none has any."""
+    counts = {v: [0, 0] for v in vocab.WITH_EVIDENCE}
+    for cell in cells:
+        if cell.state in counts:
+            counts[cell.state][0] += 1
+            counts[cell.state][1] += cell.tier == "I"
+    parts = []
+    for verdict, (n, tier_one) in counts.items():
+        letter = vocab.STYLE[verdict].letter
+        if n:
+            parts.append(f"{letter} {n} ({tier_one} I)")
+    return "  ".join(parts) or "-"
+
+
+TALLY_NOTE = (
+    "Right of each row: samples with each verdict for the drug, and in brackets how many of them "
+    "are tier I; samples without evidence, without an ERBB2 allele or failed are not counted."
+)
 
 
 def verdict_heatmap(
@@ -622,53 +672,60 @@ def verdict_heatmap(
     *,
     summary: pd.DataFrame | None = None,
     title: str | None = None,
+    drug_kinds: Mapping[str, str] | None = None,
 ) -> Path:
-    """Draw the sample x drug verdicts as a grid (a row per drug, a column per sample), each cell
-    coloured by the verdict and lettered S/R/C, with a legend.
+    """Draw the sample x drug verdicts as a grid (a row per drug, a column per sample).
 
-    Drugs run down the side because their names are long ("neratinib + fulvestrant +
-    trastuzumab") and few; samples run across because there may be hundreds. verdicts: the
-    gathered verdict tables (sample, drug, verdict, ...). summary: the batch summary (sample,
-    status, ...); a failed sample is drawn as a grey 'failed' column, so it is never mistaken
-    for one without evidence, and an annotated sample without verdict rows (no ERBB2 alleles)
-    still gets its column of 'no evidence'. Up to MAX_LABELLED_SAMPLES samples get a named
-    column each, sorted by name; beyond that the figure stops growing, columns are sorted by
-    verdict pattern (most actionable first) without names, and the figure says where the names
-    are. The right margin counts the samples per verdict for each drug.
+    Each cell's colour is the verdict (vocab.STYLE), full for AMP/ASCO/CAP tier I and a lighter
+    tint of the same hue for tier II; its letters are the verdict and a mark for the tumour-type
+    context of the deciding evidence (* another tumour type, † a subtype only, ? tumour type not
+    given). Drugs are grouped (TKIs, combinations, antibodies and ADCs, other) by their kind
+    (verdicts.tsv `drug_kind`, else `drug_kinds`). A sample with no ERBB2 allele that decides
+    verdicts is white ('no ERBB2 allele'), apart from grey 'no evidence'; a failed sample is a dark
+    grey column. The right margin counts, per drug, the samples per verdict and how many are tier
+    I; the legend says so. Up to MAX_LABELLED_SAMPLES samples get a named column each, sorted by
+    name; beyond that the figure stops growing, columns are sorted by verdict pattern (most
+    actionable first) without names, and the figure says where the names are.
     """
-    failed: list[str] = []
-    annotated: list[str] = []
-    if summary is not None and not summary.empty and "status" in summary.columns:
-        is_failed = summary["status"].map(sample_failed)
-        failed = sorted(summary.loc[is_failed, "sample"].astype(str))
-        annotated = sorted(summary.loc[~is_failed, "sample"].astype(str))
-    matrix = _verdict_matrix(verdicts, failed, annotated)
-    n_samples, n_drugs = matrix.shape
+    samples, drugs, cells = verdict_cells(verdicts, summary)
+    failed = [s for s in samples if drugs and cells[(s, drugs[0])].state == vocab.FAILED]
+    if summary is not None and not drugs:
+        failed = _summary_sets(summary)[0]
+    groups = vocab.order_drugs(drugs, _drug_kinds(verdicts, drug_kinds))
+    ordered = [d for _, members in groups for d in members]
+    n_samples, n_drugs = len(samples), len(ordered)
     labelled = n_samples <= MAX_LABELLED_SAMPLES
+    palette = _palette()
+    code = {key: i for i, key in enumerate(palette)}
     if not labelled:
-        rank = {
-            "resistant": 0,
-            "reduced_sensitivity": 1,
-            "conflicting": 2,
-            "sensitive": 3,
-            "no_evidence": 4,
-            "failed": 5,
-        }
-        keys = matrix.apply(lambda r: tuple(rank[v] for v in r), axis=1)
-        matrix = matrix.loc[sorted(matrix.index, key=lambda s: (keys[s], s))]
-    grid = matrix.T  # drugs x samples
+        keys = {s: tuple(code[_key(cells[(s, d)])] for d in ordered) for s in samples}
+        samples = sorted(samples, key=lambda s: (keys[s], s))
 
-    longest_drug = max((len(d) for d in grid.index), default=10)
-    label_w = 0.9 + 0.075 * longest_drug
-    longest_sample = max((len(s) for s in grid.columns), default=4) if labelled else 0
+    tallies = {d: tally_text(cells[(s, d)] for s in samples) for d in ordered}
+    # Fixed layout in inches (no constrained layout): the legend block's size is known up front.
+    longest_drug = max((len(d) for d in ordered), default=10)
+    left = 0.3 + 0.075 * max(longest_drug, 20)
+    right = 0.3 + _CHAR_IN * max([len(TALLY_HEADER), *map(len, tallies.values())])
     col_w = 0.3 if labelled else min(0.3, 10.0 / max(n_samples, 1))
-    width = max(7.0, label_w + 1.6 + col_w * max(n_samples, 1))
-    height = max(3.0, 2.0 + 0.3 * max(n_drugs, 1) + 0.08 * longest_sample)
+    width = max(_LEGEND_WIDTH_IN + 0.2, left + right + col_w * max(n_samples, 1))
+    notes = _legend_notes(width)
+    grid_h = 0.3 * (max(n_drugs, 1) + 0.9 * len(groups))
+    longest_sample = max((len(s) for s in samples), default=4) if labelled else 0
+    under = (0.15 + 0.085 * longest_sample) if labelled else 0.35
+    legend_h = 0.95 + 0.13 * len(notes)
+    top = 0.75
+    height = top + max(grid_h, 0.6) + under + legend_h
 
     with matplotlib.rc_context(_RC):
-        fig = _new_figure(width, height)
+        fig = Figure(figsize=(width, height))
+        fig.subplots_adjust(
+            left=left / width,
+            right=1 - right / width,
+            top=1 - top / height,
+            bottom=(under + legend_h) / height,
+        )
         ax = fig.add_subplot()
-        heading = title or "TKI verdict per sample and drug"
+        heading = title or "Verdict per sample and drug, with its strength"
         ax.set_title(
             f"{heading}\n{n_samples} samples x {n_drugs} drugs", fontsize=11, loc="left", pad=10
         )
@@ -687,47 +744,70 @@ def verdict_heatmap(
             _save(fig, out_path)
             return Path(out_path)
 
-        order = [
-            "sensitive",
-            "reduced_sensitivity",
-            "resistant",
-            "conflicting",
-            "no_evidence",
-            "failed",
-        ]
-        codes = {v: i for i, v in enumerate(order)}
-        data = grid.map(lambda v: codes[v]).to_numpy()
         from matplotlib.colors import BoundaryNorm, ListedColormap
+        from matplotlib.transforms import blended_transform_factory
 
-        cmap = ListedColormap([VERDICT_COLOURS[v] for v in order])
-        norm = BoundaryNorm([i - 0.5 for i in range(len(order) + 1)], cmap.N)
-        ax.pcolormesh(
-            data,
-            cmap=cmap,
-            norm=norm,
-            edgecolors="white" if labelled else "face",
-            linewidth=0.8 if labelled else 0,
-            # Unlabelled (> MAX_LABELLED_SAMPLES) grids are drawn as one embedded image: as
-            # vector quads a 1,000-sample batch made a 3.5 MB SVG and took seconds to write.
-            rasterized=not labelled,
+        cmap = ListedColormap([vocab.fill(s, t) for s, t in palette])
+        norm = BoundaryNorm([i - 0.5 for i in range(len(palette) + 1)], cmap.N)
+        left_labels = blended_transform_factory(ax.transAxes, ax.transData)
+        y = 0.0
+        row_y: dict[str, float] = {}
+        for name, members in groups:
+            y += 0.9  # room for the group's name
+            ax.text(
+                -0.01,
+                y - 0.45,
+                name,
+                transform=left_labels,
+                ha="right",
+                va="center",
+                fontsize=8.5,
+                fontweight="bold",
+            )
+            ax.axhline(y - 0.08, color="#444444", linewidth=0.6, xmin=0, xmax=1)
+            data = [[code[_key(cells[(s, d)])] for s in samples] for d in members]
+            ax.pcolormesh(
+                range(n_samples + 1),
+                [y + k for k in range(len(members) + 1)],
+                data,
+                cmap=cmap,
+                norm=norm,
+                edgecolors="#FFFFFF" if labelled else "face",
+                linewidth=0.8 if labelled else 0,
+                # Unlabelled (> MAX_LABELLED_SAMPLES) grids are one embedded image each: as vector
+                # quads a 1,000-sample batch made a 3.5 MB SVG and took seconds to write.
+                rasterized=not labelled,
+            )
+            for k, drug in enumerate(members):
+                row_y[drug] = y + k + 0.5
+            y += len(members)
+        # a thin frame, so white "no ERBB2 allele" cells read as part of the grid
+        ax.add_patch(
+            Rectangle((0, 0.9 - 0.08), n_samples, y - 0.9 + 0.08, fill=False, ec="#BBBBBB", lw=0.5)
         )
         ax.set_xlim(0, n_samples)
-        ax.set_ylim(n_drugs, 0)
-        ax.set_yticks([i + 0.5 for i in range(n_drugs)])
-        ax.set_yticklabels(grid.index, fontsize=8)
+        ax.set_ylim(y, 0)
+        ax.set_yticks([row_y[d] for d in ordered])
+        ax.set_yticklabels(ordered, fontsize=8)
         ax.tick_params(axis="both", length=0)
         for side in ("top", "right", "bottom", "left"):
             ax.spines[side].set_visible(False)
-        # per-drug tally in the right margin
-        for i, drug in enumerate(grid.index):
-            row = grid.loc[drug]
-            tally = "  ".join(
-                f"{VERDICT_LETTERS[v]} {int((row == v).sum())}"
-                for v in ("sensitive", "resistant", "conflicting")
-            )
+        ax.annotate(
+            TALLY_HEADER,
+            (1.0, 0.45),
+            xycoords=("axes fraction", "data"),
+            xytext=(6, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=7,
+            fontstyle="italic",
+            color="#333333",
+        )
+        for drug in ordered:
             ax.annotate(
-                tally,
-                (1.0, i + 0.5),
+                tallies[drug],
+                (1.0, row_y[drug]),
                 xycoords=("axes fraction", "data"),
                 xytext=(6, 0),
                 textcoords="offset points",
@@ -738,19 +818,22 @@ def verdict_heatmap(
             )
         if labelled:
             ax.set_xticks([j + 0.5 for j in range(n_samples)])
-            ax.set_xticklabels(grid.columns, fontsize=8, rotation=90)
-            for i, drug in enumerate(grid.index):
-                for j, sample in enumerate(grid.columns):
-                    letter = VERDICT_LETTERS.get(grid.loc[drug, sample], "")
-                    if letter:
+            ax.set_xticklabels(samples, fontsize=8, rotation=90)
+            for drug in ordered:
+                for j, sample in enumerate(samples):
+                    cell = cells[(sample, drug)]
+                    text = vocab.cell_text(cell.state, cell.context)
+                    if cell.state == vocab.NO_ALLELE:
+                        text = "\u2013"  # en dash: nothing to assess
+                    if text:
                         ax.text(
                             j + 0.5,
-                            i + 0.5,
-                            letter,
+                            row_y[drug],
+                            text,
                             ha="center",
                             va="center",
-                            fontsize=7,
-                            color="white",
+                            fontsize=6.5 if len(text) > 2 else 7,
+                            color=vocab.text_colour(cell.state, cell.tier),
                             fontweight="bold",
                         )
         else:
@@ -760,17 +843,84 @@ def verdict_heatmap(
                 "(names: drug_matrix.tsv and the verdict page)",
                 fontsize=8,
             )
-        shown = [v for v in order if v != "failed" or failed]
+        _heatmap_legend(fig, width, height, legend_h, notes, show_failed=bool(failed))
+        _save(fig, out_path)
+    return Path(out_path)
+
+
+_CHAR_IN = 0.062  # width of one character of 7-pt DejaVu Sans, in inches (a little generous)
+_VERDICT_LEGEND_IN = 1.45  # one verdict's legend column
+_LEGEND_WIDTH_IN = 4 * _VERDICT_LEGEND_IN + 3.0  # four verdicts and the other states
+TALLY_HEADER = "samples per verdict (tier I)"
+
+
+def _legend_notes(width: float) -> list[str]:
+    """The legend's lines of text (tiers, context marks, tallies), wrapped to the figure."""
+    import textwrap
+
+    marks = "; ".join(
+        f"{mark} {vocab.CONTEXT_LABELS[c]}" for c, mark in vocab.CONTEXT_MARKS.items() if mark
+    )
+    paragraphs = [
+        "Colour: the verdict; full colour tier I (level A/B evidence in this tumour type), lighter "
+        "tier II (level C/D), AMP/ASCO/CAP 2017.",
+        f"Mark after the letter, where the deciding evidence comes from: {marks}; no mark: this "
+        "tumour type or pan-cancer.",
+        TALLY_NOTE,
+    ]
+    chars = max(int((width - 0.4) / (_CHAR_IN * 1.02)), 40)
+    return [line for p in paragraphs for line in textwrap.wrap(p, chars)]
+
+
+def _heatmap_legend(
+    fig: Figure,
+    width: float,
+    height: float,
+    legend_h: float,
+    notes: list[str],
+    *,
+    show_failed: bool,
+) -> None:
+    """Verdict x tier swatches (a column per verdict, tier I above tier II), the other states,
+    the context marks and what the row tallies count, in the block at the foot of the figure."""
+    y = legend_h - 0.1  # inches from the bottom
+    for k, verdict in enumerate(vocab.WITH_EVIDENCE):
+        style = vocab.STYLE[verdict]
         handles = [
-            Patch(facecolor=VERDICT_COLOURS[v], edgecolor="#999999", label=VERDICT_LABELS[v])
-            for v in shown
+            Patch(facecolor=vocab.fill(verdict, t), edgecolor="#999999", label=f"tier {t}")
+            for t in vocab.TIERS
         ]
         fig.legend(
             handles=handles,
-            loc="outside lower center",
-            ncols=len(handles),
-            fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=((0.1 + k * _VERDICT_LEGEND_IN) / width, y / height),
+            fontsize=7,
+            title=f"{style.letter}  {style.label}",
+            title_fontsize=7.5,
+            alignment="left",
             frameon=False,
         )
-        _save(fig, out_path)
-    return Path(out_path)
+    states = ["no_evidence", vocab.NO_ALLELE] + ([vocab.FAILED] if show_failed else [])
+    fig.legend(
+        handles=[
+            Patch(facecolor=vocab.fill(s), edgecolor="#999999", label=vocab.STYLE[s].label)
+            for s in states
+        ],
+        loc="upper left",
+        bbox_to_anchor=((0.1 + 4 * _VERDICT_LEGEND_IN) / width, y / height),
+        fontsize=7,
+        title="no verdict",
+        title_fontsize=7.5,
+        alignment="left",
+        frameon=False,
+    )
+    fig.text(
+        0.15 / width,
+        (legend_h - 0.9) / height,
+        "\n".join(notes),
+        ha="left",
+        va="top",
+        fontsize=7,
+        color="#222222",
+        linespacing=1.35,
+    )
