@@ -268,11 +268,17 @@ def test_summarize_merges_shards_by_sample(batch: dict[str, Path]) -> None:
         "TEXT\tfailed\tfailed",
     ]
     book = load_workbook(out / "summary.xlsx")
-    assert book.sheetnames == ["summary", "alleles", "evidence", "drug matrix", "verdicts"]
+    assert book.sheetnames == ["summary", "alleles", "evidence", "drug matrix", "verdicts", "about"]
     header = [c.value for c in book["evidence"][1]]
     note = book["evidence"].cell(row=2, column=header.index("note") + 1)
     assert note.value == '"mild response" & <more>'
     assert [c.value for c in book["drug matrix"]["A"]] == ["sample", "GONE", "GOOD", "NONE", "TEXT"]
+    # NONE has no ERBB2 allele: told apart from no evidence in the workbook's matrix
+    assert [c.value for c in book["drug matrix"][4]] == ["NONE", "no_allele", "no_allele"]
+    summary_sheet = book["summary"]
+    columns = [c.value for c in summary_sheet[1]]
+    report = summary_sheet.cell(row=3, column=columns.index("report") + 1)
+    assert (report.value, report.hyperlink.target) == ("reports/GOOD.html", "../reports/GOOD.html")
 
     again = root / "again"
     pipeline.summarize(str(batch["manifest"]), [second, first], str(again))

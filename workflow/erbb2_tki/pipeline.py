@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import __version__, shards, tables
 from . import samples as sample_sheet
-from . import shards, tables
 from .errors import InputError
 
 OK = "ok"
@@ -545,15 +545,23 @@ def summarize(
         out / "erbb2_tki_mqc.tsv",
         tables.multiqc_text(summary, ", ".join(kb_versions)).encode("utf-8"),
     )
+    kb_pairs = sorted(
+        {(r.get("kb_version", ""), r.get("kb_hash", "")) for r in batch["verdicts"].records()}
+        - {("", "")}
+    ) or [(v, "") for v in kb_versions]
     tables.write_excel(
         {
-            "summary": summary_table,
+            "summary": tables.with_report_column(summary_table),
             "alleles": batch["alleles"],
             "evidence": batch["evidence"],
-            "drug matrix": matrix,
+            "drug matrix": tables.drug_matrix_detail_table(summary, batch["verdicts"].records()),
             "verdicts": batch["verdicts"],
+            "about": tables.about_table(kb_pairs, __version__),
         },
         out / "summary.xlsx",
+        styles={"drug matrix": tables.matrix_style, "about": tables.matrix_style},
+        # the workbook is in results/batch/, the pages in results/reports/
+        links={"summary": ("report", "../")},
     )
     return summary
 
