@@ -62,13 +62,13 @@ def cells(page: str, table_id: str) -> list[list[tuple[str, str]]]:
     rows = []
     for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
         found = re.findall(r'<t[dh](?: class="([^"]*)")?[^>]*>(.*?)</t[dh]>', row, flags=re.S)
-        rows.append([(cls, text) for cls, text in found])
+        rows.append([(cls, re.sub(r"<[^>]+>", "", text)) for cls, text in found])
     return rows
 
 
 def test_grid_has_every_sample_and_drug_with_the_verdicts() -> None:
     page = report_html.verdicts_page(SUMMARY, VERDICTS)
-    grid = cells(page, "verdict-grid")
+    grid = cells(page, "verdict-grid")[1:]  # (the first row names the drug groups)
     assert [text for _, text in grid[0]] == [
         "sample",
         "tumour type",
@@ -80,7 +80,8 @@ def test_grid_has_every_sample_and_drug_with_the_verdicts() -> None:
     assert sorted(by_sample) == ["P1", "P2", "P3", "P4"]
     assert [c for c, _ in by_sample["P1"][3:]] == ["v resistant", "v sensitive"]
     assert [c for c, _ in by_sample["P2"][3:]] == ["v no_evidence", "v resistant"]
-    assert [c for c, _ in by_sample["P3"][3:]] == ["v no_evidence", "v no_evidence"]
+    # P3 has no ERBB2 allele that decides verdicts: not the same as no evidence
+    assert [c for c, _ in by_sample["P3"][3:]] == ["v no_allele", "v no_allele"]
     assert [c for c, _ in by_sample["P4"][3:]] == ["v failed", "v failed"]
     assert by_sample["P2"][2][1] == "p.T798I; p.L869R"
 
@@ -95,7 +96,10 @@ def test_details_list_only_verdicts_with_evidence_and_escape_text() -> None:
     ]
     assert "L755S &lt;resistant&gt; &amp; co" in page
     assert "<resistant>" not in page
-    assert "PMID:2; PMID:3" in page
+    assert (
+        '<a href="https://pubmed.ncbi.nlm.nih.gov/2/">PMID:2</a>; '
+        '<a href="https://pubmed.ncbi.nlm.nih.gov/3/">PMID:3</a>'
+    ) in page
 
 
 def test_header_quotes_kb_version_counts_and_settings() -> None:
@@ -103,11 +107,15 @@ def test_header_quotes_kb_version_counts_and_settings() -> None:
         SUMMARY, VERDICTS, config={"tumour_type": "", "samples": "config/samples.tsv"}
     )
     assert "1.0.0 (hash <code>sha256:abc</code>)" in page
-    assert "4 samples (1 failed), 2 drugs; 1 sensitive, 2 resistant, 0 conflicting" in page
+    assert (
+        "4 samples (1 failed), 2 drugs; 1 sensitive, 0 reduced sensitivity, 2 resistant, "
+        "0 conflicting verdicts"
+    ) in page
     assert "tumour_type = <code>(default)</code>" in page
     assert "samples = <code>config/samples.tsv</code>" in page
     failed = cells(page, "failed-samples")
     assert failed[1] == [("", "P4"), ("", "VCF has no #CHROM line")]
+    assert '<a class="sample-page" href="../reports/P4.html">P4</a>' in page
 
 
 def test_kb_versions_prefer_the_sighting_with_a_hash() -> None:

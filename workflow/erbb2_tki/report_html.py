@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import PROTEIN, TRANSCRIPT, __version__, plots
+from . import PROTEIN, TRANSCRIPT, __version__, plots, vocab
 from .annotate import VERDICT_COLUMNS
 
 REPORT_FILES = {
@@ -30,7 +30,7 @@ REPORT_FILES = {
     "verdicts": "verdicts.html",
 }
 
-_STYLE = """
+_BASE_STYLE = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 14px; color: #222; margin: 16px; }
 h1 { font-size: 20px; margin: 0 0 4px 0; }
 h2 { font-size: 16px; margin: 22px 0 6px 0; }
@@ -39,23 +39,34 @@ code { font-size: 13px; }
 table { border-collapse: collapse; margin: 4px 0 12px 0; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; position: sticky; top: 0; }
+th.group { text-align: center; font-size: 12px; }
 td.v { text-align: center; font-weight: bold; min-width: 2.5em; }
-.sensitive { background: #009E73; color: #fff; }
-.resistant { background: #D55E00; color: #fff; }
-.conflicting { background: #CC79A7; color: #fff; }
-.no_evidence { background: #EEEEEE; color: #777; }
-.failed { background: #555555; color: #fff; }
-#verdict-details td:nth-child(7) { min-width: 22em; }
-#verdict-details td:nth-child(8) { min-width: 12em; }
-span.key { display: inline-block; padding: 1px 8px; margin-right: 6px; border-radius: 3px; }
+td.no_allele { color: #888; }
+#verdict-details td:nth-child(11) { min-width: 22em; }
+#verdict-details td:nth-child(12) { min-width: 12em; }
+span.key { display: inline-block; padding: 1px 8px; margin: 0 6px 4px 0; border-radius: 3px;
+  border: 1px solid #bbb; }
+dl.marks dt { display: inline; font-weight: bold; }
+dl.marks dd { display: inline; margin: 0 14px 0 4px; }
 """
-_LETTER = {
-    "sensitive": "S",
-    "reduced_sensitivity": "RS",
-    "resistant": "R",
-    "conflicting": "C",
-    "no_evidence": "-",
-}
+
+
+def _verdict_css() -> str:
+    """A class per state and a .t2 tint per verdict, colours from vocab (as in the heatmap)."""
+    rules = []
+    for state in vocab.STATES:
+        rules.append(
+            f".{state} {{ background: {vocab.fill(state)}; color: {vocab.text_colour(state)}; }}"
+        )
+        if state in vocab.WITH_EVIDENCE:
+            rules.append(
+                f".{state}.t2 {{ background: {vocab.fill(state, 'II')}; "
+                f"color: {vocab.text_colour(state, 'II')}; }}"
+            )
+    return "\n".join(rules) + "\n"
+
+
+_STYLE = _BASE_STYLE + _verdict_css()
 
 
 def _e(value: object) -> str:
@@ -93,44 +104,102 @@ def kb_versions(
     )
 
 
+PAGE_VERDICT_COLUMNS = [
+    "sample",
+    "drug",
+    "drug_kind",
+    "verdict",
+    "level_in_context",
+    "amp_tier",
+    "oncokb_level",
+    "context",
+    "evidence_level",
+    "tumour_type_match",
+    "alleles",
+    "warnings",
+    "citations",
+    "reason",
+]
+# Where a sample's page is, seen from this page (results/report/verdicts.html).
+PAGE_LINK_PREFIX = "../"
+
+
+def _tier_class(row: object) -> str:
+    return " t2" if getattr(row, "amp_tier", "") == "II" else ""
+
+
+def _sample_link(sample: str, page: str = "") -> str:
+    target = PAGE_LINK_PREFIX + vocab.href(page or vocab.report_path(sample))
+    return f'<a class="sample-page" href="{_e(target)}">{_e(sample)}</a>'
+
+
+def _legend() -> str:
+    keys = []
+    for verdict in vocab.WITH_EVIDENCE:
+        style = vocab.STYLE[verdict]
+        for tier in vocab.TIERS:
+            t2 = " t2" if tier == "II" else ""
+            keys.append(
+                f'<span class="key {verdict}{t2}">{_e(style.letter)} {_e(style.label)}, '
+                f"tier {tier}</span>"
+            )
+    for state, letter in (("no_evidence", "-"), (vocab.NO_ALLELE, "\u2013"), (vocab.FAILED, "")):
+        keys.append(
+            f'<span class="key {state}">{_e(letter)} {_e(vocab.STYLE[state].label)}</span>'.replace(
+                "> ", ">"
+            )
+        )
+    marks = "".join(
+        f"<dt>{_e(mark)}</dt><dd>{_e(vocab.CONTEXT_LABELS[context])}</dd>"
+        for context, mark in vocab.CONTEXT_MARKS.items()
+        if mark
+    )
+    return (
+        f'<div id="legend"><p>{"".join(keys)}</p>'
+        f"<p>Colour: the verdict. Full colour: {_e(vocab.TIER_LABELS['I'])}; lighter: "
+        f"{_e(vocab.TIER_LABELS['II'])} (AMP/ASCO/CAP 2017). A mark after the letter says where "
+        f'the deciding evidence comes from:</p><dl class="marks">{marks}'
+        "<dt>no mark</dt><dd>this tumour type or pan-cancer</dd></dl></div>"
+    )
+
+
 def verdicts_page(
     summary: pd.DataFrame,
     verdicts: pd.DataFrame,
     *,
     config: Mapping[str, object] | None = None,
     title: str = "ERBB2 TKI verdicts",
+    drug_kinds: Mapping[str, str] | None = None,
 ) -> str:
-    """The verdict page as one HTML string (deterministic for the same tables)."""
+    """The verdict page as one HTML string (deterministic for the same tables).
+
+    The grid's cells show the verdict, its tier and context as the heatmap does (vocab); sample
+    names link to each sample's page (results/reports/{sample}.html); citations link to PubMed,
+    PMC or doi.org."""
     summary = _frame(summary, ["sample", "status", "reason", "tumour_type", "alleles"])
-    verdicts = _frame(
-        verdicts,
-        [
-            "sample",
-            "drug",
-            "verdict",
-            "evidence_level",
-            "context",
-            "alleles",
-            "citations",
-            "reason",
-        ],
-    )
+    verdicts = _frame(verdicts, PAGE_VERDICT_COLUMNS)
+    has_alleles_column = "alleles" in summary.columns
     samples = sorted((set(summary["sample"]) | set(verdicts["sample"])) - {""})
-    drugs = sorted(set(verdicts["drug"]) - {""})
+    kinds = dict(drug_kinds or {})
+    kinds.update({d: k for d, k in zip(verdicts["drug"], verdicts["drug_kind"], strict=True) if k})
+    groups = vocab.order_drugs(set(verdicts["drug"]) - {""}, kinds)
+    drugs = [d for _, members in groups for d in members]
     status = dict(zip(summary["sample"], summary["status"], strict=True))
     failed = [s for s in samples if plots.sample_failed(status.get(s, ""))]
     lookup = {(r.sample, r.drug): r for r in verdicts.itertuples(index=False)}
     by_sample = {r.sample: r for r in summary.itertuples(index=False)}
+    pages = (
+        dict(zip(summary["sample"], summary["report"], strict=True))
+        if ("report" in summary.columns)
+        else {}
+    )
 
     versions = kb_versions(verdicts, summary)
     kb_text = (
         "; ".join(f"{_e(v) or '?'} (hash <code>{_e(h) or '?'}</code>)" for v, h in versions)
         or "none (no sample was annotated)"
     )
-    counts = {
-        verdict: int((verdicts["verdict"] == verdict).sum())
-        for verdict in ("sensitive", "resistant", "conflicting")
-    }
+    counts = {verdict: int((verdicts["verdict"] == verdict).sum()) for verdict in vocab.VERDICTS}
     out: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -140,8 +209,8 @@ def verdicts_page(
         f'<p class="meta">Knowledge base: <b id="kb-version">{kb_text}</b></p>',
         f'<p class="meta">erbb2-tki {_e(__version__)}; alleles named on {TRANSCRIPT} / {PROTEIN}</p>',
         f'<p class="meta">{len(samples)} samples ({len(failed)} failed), {len(drugs)} drugs; '
-        f"{counts['sensitive']} sensitive, {counts['resistant']} resistant, "
-        f"{counts['conflicting']} conflicting verdicts.</p>",
+        f"{counts['sensitive']} sensitive, {counts['reduced_sensitivity']} reduced sensitivity, "
+        f"{counts['resistant']} resistant, {counts['conflicting']} conflicting verdicts.</p>",
     ]
     if config:
         settings = ", ".join(
@@ -149,46 +218,65 @@ def verdicts_page(
             for k, v in config.items()
         )
         out.append(f'<p class="meta">Settings: {settings}</p>')
-    out.append(
-        "<p>"
-        + "".join(
-            f'<span class="key {v}">{_e(label)}</span>'
-            for v, label in (
-                ("sensitive", "S sensitive"),
-                ("resistant", "R resistant"),
-                ("conflicting", "C conflicting"),
-                ("no_evidence", "- no evidence"),
-                ("failed", "sample failed"),
-            )
-        )
-        + "</p>"
-    )
+    out.append(_legend())
 
     out.append('<h2 id="grid">Verdict per sample and drug</h2>')
     if not samples:
         out.append("<p>No samples in this batch.</p>")
     else:
+        out.append(
+            "<p>Each sample name opens its own report page "
+            "(<code>results/reports/SAMPLE.html</code>). Hover over a cell for its tier, "
+            "context and reason.</p>"
+        )
+        group_row = "".join(
+            f'<th class="group" colspan="{len(members)}">{_e(name)}</th>'
+            for name, members in groups
+        )
         head = "".join(f"<th>{_e(d)}</th>" for d in drugs)
         out.append(
-            f'<table id="verdict-grid"><thead><tr><th>sample</th><th>tumour type</th>'
+            '<table id="verdict-grid"><thead>'
+            f'<tr><th colspan="3"></th>{group_row}</tr>'
+            "<tr><th>sample</th><th>tumour type</th>"
             f"<th>ERBB2 alleles</th>{head}</tr></thead><tbody>"
         )
         for sample in samples:
             info = by_sample.get(sample)
             tumour = info.tumour_type if info is not None else ""
             alleles = info.alleles if info is not None else ""
+            no_allele = info is not None and has_alleles_column and not alleles.strip()
             cells = []
             for drug in drugs:
                 if sample in failed:
                     cells.append('<td class="v failed">failed</td>')
                     continue
                 row = lookup.get((sample, drug))
-                verdict = row.verdict if row is not None else "no_evidence"
-                verdict = verdict if verdict in _LETTER else "no_evidence"
-                tip = f' title="{_e(row.reason)}"' if row is not None and row.reason else ""
-                cells.append(f'<td class="v {verdict}"{tip}>{_LETTER[verdict]}</td>')
+                verdict = vocab.state_of(row.verdict if row is not None else "")
+                if verdict == "no_evidence" and no_allele:
+                    cells.append(
+                        f'<td class="v {vocab.NO_ALLELE}" title="no ERBB2 allele">\u2013</td>'
+                    )
+                    continue
+                if verdict == "no_evidence":
+                    tip = f' title="{_e(row.reason)}"' if row is not None and row.reason else ""
+                    cells.append(f'<td class="v no_evidence"{tip}>-</td>')
+                    continue
+                tip = "; ".join(
+                    part
+                    for part in (
+                        verdict,
+                        f"tier {row.amp_tier}" if row.amp_tier else "",
+                        vocab.CONTEXT_SHORT.get(row.context, row.context),
+                        row.reason,
+                    )
+                    if part
+                )
+                cells.append(
+                    f'<td class="v {verdict}{_tier_class(row)}" title="{_e(tip)}">'
+                    f"{_e(vocab.cell_text(verdict, row.context))}</td>"
+                )
             out.append(
-                f"<tr><td>{_e(sample)}</td><td>{_e(tumour)}</td>"
+                f"<tr><td>{_sample_link(sample, pages.get(sample, ''))}</td><td>{_e(tumour)}</td>"
                 f"<td>{_e(alleles.replace(';', '; '))}</td>{''.join(cells)}</tr>"
             )
         out.append("</tbody></table>")
@@ -200,30 +288,37 @@ def verdicts_page(
         for sample in failed:
             info = by_sample.get(sample)
             out.append(
-                f"<tr><td>{_e(sample)}</td><td>{_e(info.reason if info is not None else '')}</td></tr>"
+                f"<tr><td>{_sample_link(sample, pages.get(sample, ''))}</td>"
+                f"<td>{_e(info.reason if info is not None else '')}</td></tr>"
             )
         out.append("</tbody></table>")
 
     out.append('<h2 id="evidence">Verdicts with evidence</h2>')
     shown = verdicts[
-        verdicts["verdict"].isin(["sensitive", "resistant", "conflicting"])
-        & ~verdicts["sample"].isin(failed)
+        verdicts["verdict"].isin(vocab.WITH_EVIDENCE) & ~verdicts["sample"].isin(failed)
     ].sort_values(["sample", "drug"], kind="stable")
     if shown.empty:
         out.append("<p>No sample has TKI evidence for its ERBB2 alleles.</p>")
     else:
         out.append(
             '<table id="verdict-details"><thead><tr><th>sample</th><th>drug</th><th>verdict</th>'
-            "<th>evidence level</th><th>tumour type</th><th>deciding alleles</th><th>reason</th>"
-            "<th>citations</th></tr></thead><tbody>"
+            "<th>tier</th><th>level in context</th><th>OncoKB-style level</th>"
+            "<th>evidence from</th><th>KB evidence level</th><th>deciding alleles</th>"
+            "<th>warnings</th><th>reason</th><th>citations</th></tr></thead><tbody>"
         )
         for r in shown.itertuples(index=False):
+            context = r.context or r.tumour_type_match
             out.append(
-                f"<tr><td>{_e(r.sample)}</td><td>{_e(r.drug)}</td>"
-                f'<td class="{_e(r.verdict)}">{_e(r.verdict)}</td>'
-                f"<td>{_e(r.evidence_level)}</td><td>{_e(r.context)}</td>"
-                f"<td>{_e(r.alleles.replace(';', '; '))}</td><td>{_e(r.reason)}</td>"
-                f"<td>{_e(r.citations.replace(';', '; '))}</td></tr>"
+                f"<tr><td>{_sample_link(r.sample, pages.get(r.sample, ''))}</td>"
+                f"<td>{_e(r.drug)}</td>"
+                f'<td class="{_e(r.verdict)}{_tier_class(r)}">{_e(r.verdict)}</td>'
+                f"<td>{_e(r.amp_tier)}</td><td>{_e(r.level_in_context)}</td>"
+                f"<td>{_e(r.oncokb_level)}</td>"
+                f"<td>{_e(vocab.CONTEXT_SHORT.get(context, context))}</td>"
+                f"<td>{_e(r.evidence_level)}</td>"
+                f"<td>{_e(r.alleles.replace(';', '; '))}</td>"
+                f"<td>{_e(r.warnings.replace(';', '; '))}</td><td>{_e(r.reason)}</td>"
+                f'<td class="citations">{vocab.citations_html(r.citations)}</td></tr>'
             )
         out.append("</tbody></table>")
     out.append("</body></html>")
@@ -245,7 +340,7 @@ ALLELE_COLUMNS_USED = frozenset(
         "filter",
     }
 )
-VERDICT_COLUMNS_USED = frozenset(VERDICT_COLUMNS)
+VERDICT_COLUMNS_USED = frozenset(VERDICT_COLUMNS) | frozenset(PAGE_VERDICT_COLUMNS)
 
 
 def _read(path: Path, columns: frozenset[str] | None = None) -> pd.DataFrame:
@@ -291,10 +386,10 @@ def write_report_files(
     out = Path(out_dir)
     paths = {key: out / name for key, name in REPORT_FILES.items()}
     plots.lollipop(alleles, model, paths["lollipop"], n_samples=len(summary))
-    plots.verdict_heatmap(verdicts, paths["heatmap"], summary=summary)
-    plots.atomic_write_bytes(
-        paths["verdicts"], verdicts_page(summary, verdicts, config=config).encode("utf-8")
-    )
+    kinds = vocab.read_drug_kinds(str(annotations_dir(annotations) / "knowledge" / "drugs.tsv"))
+    plots.verdict_heatmap(verdicts, paths["heatmap"], summary=summary, drug_kinds=kinds)
+    page = verdicts_page(summary, verdicts, config=config, drug_kinds=kinds)
+    plots.atomic_write_bytes(paths["verdicts"], page.encode("utf-8"))
     return paths
 
 
