@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from erbb2_tki import cli, knowledge, reanalysis
+from erbb2_tki import cli, knowledge, plots, reanalysis, vocab
 
 pytestmark = pytest.mark.workflow
 
@@ -236,11 +236,39 @@ def test_report_lollipop_shows_the_batch_alleles(
 def test_report_heatmap_shows_every_sample(report_views: dict[str, str]) -> None:
     dom = report_views["verdict_heatmap.svg"]
     text = _visible_text(dom)
-    assert "TKI verdict for every sample" in text
+    assert "Verdict and its strength for every sample" in text
+    # the caption says what the colours, shades, marks and numbers mean
+    for words in (
+        "Shade: the tier",
+        "tier I",
+        "tier II",
+        "Numbers at the right",
+        "no ERBB2 allele",
+    ):
+        assert words in text, words
     svg = _shown_image(dom, "verdict_heatmap.svg")
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     assert all(sample in labels for sample in SAMPLES)
     assert "neratinib" in labels and "lapatinib" in labels
+    # drugs grouped, TKIs above antibodies and ADCs
+    assert labels.index("TKIs") < labels.index("antibodies and ADCs")
+    assert labels.index("lapatinib") < labels.index("antibodies and ADCs")
+    # the legend: each verdict at tier I and tier II, the no-verdict states, the marks, the tallies
+    joined = " ".join(labels)
+    for words in (
+        "S  sensitive",
+        "R  resistant",
+        "tier I",
+        "tier II",
+        "no evidence for this allele",
+        "no ERBB2 allele",
+        vocab.CONTEXT_LABELS["other_tumour_type"],
+        "Right of each row: samples with each verdict",
+        plots.TALLY_HEADER,
+    ):
+        assert words in joined, words
+    # S06 has no ERBB2 call: its column is "no ERBB2 allele" (a dash), not "no evidence"
+    assert "\u2013" in labels
 
 
 def test_report_verdict_page_shows_the_verdicts(
@@ -262,12 +290,17 @@ def test_report_verdict_page_shows_the_verdicts(
     parser = _Tables()
     parser.feed(rendered)
     grid = parser.tables["verdict-grid"]
-    header = [cell for cell, _ in grid[0]]
-    rows = {row[0][0]: row for row in grid[1:]}
+    assert [cell for cell, _ in grid[0]][1] == "TKIs"  # drug groups over the drug columns
+    header = [cell for cell, _ in grid[1]]
+    rows = {row[0][0]: row for row in grid[2:]}
     assert sorted(rows) == SAMPLES
 
+    def cell(sample: str, drug: str) -> tuple[str, str]:
+        return rows[sample][header.index(drug)]
+
     def verdict(sample: str, drug: str) -> str:
-        return rows[sample][header.index(drug)][1].split()[-1]
+        (state,) = set(cell(sample, drug)[1].split()) & set(vocab.STATES)
+        return state
 
     # known answers from the knowledge base's sources (shared/knowledge/README.md):
     # lapatinib fails against L755S; T798I, acquired next to L869R, makes neratinib resistant;
@@ -275,17 +308,35 @@ def test_report_verdict_page_shows_the_verdicts(
     assert verdict("S01", "lapatinib") == verdict("S02", "lapatinib") == "resistant"
     assert verdict("S03", "neratinib") == "resistant"
     assert [verdict("S04", d) for d in header[3:]] == [verdict("S05", d) for d in header[3:]]
-    assert {verdict("S06", d) for d in header[3:]} == {"no_evidence"}
-    # the page agrees with the batch table it was built from
+    # S06 has no ERBB2 call: "no ERBB2 allele", told apart from "no evidence"
+    assert {verdict("S06", d) for d in header[3:]} == {vocab.NO_ALLELE}
+    # the page agrees with the batch table it was built from: verdict (colour), tier (tint) and
+    # context (the mark after the letter)
     table = pd.read_csv(
         example_run / "results" / "batch" / "verdicts.tsv", sep="\t", dtype=str, na_filter=False
     )
-    for r in table.itertuples():
-        assert verdict(r.sample, r.drug) == r.verdict
+    for r in table.to_dict("records"):
+        shown = verdict(r["sample"], r["drug"])
+        assert shown == r["verdict"] or (shown, r["verdict"]) == (vocab.NO_ALLELE, "no_evidence")
+        letters, classes = cell(r["sample"], r["drug"])
+        assert ("t2" in classes.split()) == (r.get("amp_tier") == "II"), r
+        if r["verdict"] in vocab.WITH_EVIDENCE:
+            assert letters == vocab.cell_text(r["verdict"], r.get("context", "")), r
     details = parser.tables["verdict-details"]
+    details_header = [c for c, _ in details[0]]
+    alleles_at = details_header.index("deciding alleles")
     assert any(
-        row[0][0] == "S03" and row[1][0] == "neratinib" and "T798I" in row[5][0] for row in details
+        row[0][0] == "S03" and row[1][0] == "neratinib" and "T798I" in row[alleles_at][0]
+        for row in details
     )
+    for words in ("tier", "level in context", "OncoKB-style level", "evidence from", "warnings"):
+        assert words in details_header, words
+    # the legend in words, sample names linking their own pages, citations linking PubMed/doi.org
+    assert "sensitive, tier I" in text and "sensitive, tier II" in text
+    for sample in SAMPLES:
+        assert f'<a class="sample-page" href="../reports/{sample}.html">{sample}</a>' in rendered
+    assert re.search(r'<a href="https://pubmed\.ncbi\.nlm\.nih\.gov/\d+/">PMID:\d+</a>', rendered)
+    assert re.search(r'<a href="https://doi\.org/10\.[^"]+">DOI:10\.', rendered)
 
 
 def _cut_new_version(annotations: Path) -> str:
