@@ -112,6 +112,7 @@ def test_vocab_covers_the_contract_vocabulary() -> None:
         ("PMID:40293180", "https://pubmed.ncbi.nlm.nih.gov/40293180/"),
         ("PMID: 123", "https://pubmed.ncbi.nlm.nih.gov/123/"),
         ("PMC8887939", "https://pmc.ncbi.nlm.nih.gov/articles/PMC8887939/"),
+        ("PMCID: pmc123", "https://pmc.ncbi.nlm.nih.gov/articles/PMC123/"),
         ("DOI:10.1056/NEJMoa2112431", "https://doi.org/10.1056/NEJMoa2112431"),
         ("doi:10.1158/2159-8290.CD-24-0306", "https://doi.org/10.1158/2159-8290.CD-24-0306"),
         ("https://doi.org/10.1/x", "https://doi.org/10.1/x"),

@@ -218,7 +218,7 @@ def href(path: str) -> str:
 
 
 _PMID = re.compile(r"^PMID:\s*(\d+)$", re.I)
-_PMC = re.compile(r"^(PMC\d+)$", re.I)
+_PMC = re.compile(r"^(?:PMCID:\s*)?(PMC\d+)$", re.I)
 _DOI = re.compile(r"^(?:DOI:\s*|https?://(?:dx\.)?doi\.org/)(10\.\d{4,9}/\S+)$", re.I)
 _URL = re.compile(r"^https?://\S+$")
 
@@ -238,10 +238,11 @@ def citation_url(citation: str) -> str | None:
     return None
 
 
-def citations_html(citations: str, separator: str = ";") -> str:
-    """A `;`-joined citations cell as HTML: each linkable citation an <a>, the rest escaped text."""
+def citations_html(citations: str) -> str:
+    """A `;`-joined (or `|`-joined) citations cell as HTML: each linkable citation an <a>, the
+    rest escaped text, joined by '; '."""
     parts = []
-    for citation in (c.strip() for c in str(citations or "").split(separator)):
+    for citation in (c.strip() for c in re.split(r"[;|]", str(citations or ""))):
         if not citation:
             continue
         url = citation_url(citation)
