@@ -139,6 +139,28 @@ def test_report_href_is_one_encoded_path_segment(sample: str) -> None:
     assert not set(href) & set(" #?\"'<>&")
 
 
+@given(
+    st.sampled_from(vocab.STATES),
+    st.sampled_from(["", *vocab.TIERS]),
+    st.sampled_from(["", *vocab.CONTEXTS]),
+)
+def test_matrix_words_read_back_and_pick_the_heatmap_colour(
+    verdict: str, tier: str, context: str
+) -> None:
+    text = vocab.matrix_text(verdict, tier, context)
+    back = vocab.parse_matrix_text(text)
+    assert back[0] == verdict
+    if verdict in vocab.WITH_EVIDENCE:
+        assert back[1] == tier
+        assert back[2] == ("" if context == "same_tumour_type" else context)
+        key = f"{verdict}:{'II' if tier == 'II' else 'I'}"
+    else:
+        assert back[1:] == ("", "")
+        key = f"{verdict}:"
+    assert tables.matrix_style(text) == key
+    assert tables.excel_fills()[key][0] == vocab.fill(verdict, "II" if tier == "II" else "I")
+
+
 def test_drugs_grouped_tkis_first() -> None:
     kinds = {"cetuximab": "antibody", "t-dxd": "adc", "neratinib": "tki_irreversible"}
     groups = vocab.order_drugs(["t-dxd", "fulvestrant", "neratinib", "cetuximab", "a + b"], kinds)

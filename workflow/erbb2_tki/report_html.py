@@ -42,7 +42,7 @@ th { background: #f2f2f2; position: sticky; top: 0; }
 th.group { text-align: center; font-size: 12px; }
 td.v { text-align: center; font-weight: bold; min-width: 2.5em; }
 td.no_allele { color: #888; }
-#verdict-details td:nth-child(11) { min-width: 22em; }
+#verdict-details td:nth-child(11) { min-width: 16em; }
 #verdict-details td:nth-child(12) { min-width: 12em; }
 span.key { display: inline-block; padding: 1px 8px; margin: 0 6px 4px 0; border-radius: 3px;
   border: 1px solid #bbb; }
