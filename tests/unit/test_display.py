@@ -106,6 +106,20 @@ def test_vocab_covers_the_contract_vocabulary() -> None:
     assert vocab.state_of("something new") == "no_evidence"
 
 
+def test_every_verdict_and_drug_kind_of_the_knowledge_base_has_a_display() -> None:
+    """The vocabulary cannot fall behind the knowledge base: each verdict its rules can give has
+    a letter and colour, each drug of drugs.tsv a group (TKIs apart from antibodies and ADCs)."""
+    knowledge = Path(__file__).resolve().parents[2] / "annotations" / "knowledge"
+    rules = yaml.safe_load((knowledge / "verdict_rules.yaml").read_text(encoding="utf-8"))
+    assert set(rules["verdicts"]) <= set(vocab.VERDICTS)
+    kinds = vocab.read_drug_kinds(str(knowledge / "drugs.tsv"))
+    assert kinds["neratinib"] == "tki_irreversible" and kinds["trastuzumab"] == "antibody"
+    for drug, kind in kinds.items():
+        group = vocab.drug_group(kind)
+        assert (group == "TKIs") == kind.startswith("tki_"), drug
+        assert (group == "antibodies and ADCs") == (kind in ("antibody", "adc")), drug
+
+
 @pytest.mark.parametrize(
     ("citation", "url"),
     [
