@@ -39,7 +39,8 @@ code { font-size: 13px; }
 table { border-collapse: collapse; margin: 4px 0 12px 0; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; position: sticky; top: 0; }
-th.group { text-align: center; font-size: 12px; }
+th.group { text-align: left; font-size: 12px; position: static; border-bottom: 2px solid #444; }
+#verdict-grid thead tr:first-child th { position: static; }
 td.v { text-align: center; font-weight: bold; min-width: 2.5em; }
 td.no_allele { color: #888; }
 #verdict-details td:nth-child(11) { min-width: 16em; }
