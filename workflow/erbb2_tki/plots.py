@@ -839,8 +839,8 @@ def verdict_heatmap(
         else:
             ax.set_xticks([])
             ax.set_xlabel(
-                f"{n_samples} samples, sorted by verdict pattern "
-                "(names: drug_matrix.tsv and the verdict page)",
+                f"{n_samples} samples, sorted by verdict pattern; colour and shade only (names, "
+                "letters and context marks: the verdict page and summary.xlsx)",
                 fontsize=8,
             )
         _heatmap_legend(fig, width, height, legend_h, notes, show_failed=bool(failed))
