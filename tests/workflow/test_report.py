@@ -281,6 +281,9 @@ def test_report_verdict_page_shows_the_verdicts(
     frames = re.findall(r'<iframe[^>]+src="(data:text/html[^"]+)"', dom)
     assert len(frames) == 1, "the verdict page is not on screen"
     assert f"version {kb.version}" in _visible_text(dom)
+    # the caption links each sample's own page, relative to report.html in the project folder
+    for sample in SAMPLES:
+        assert f'href="results/reports/{sample}.html"' in dom, sample
     page = tmp_path / "verdict_page.html"
     page.write_text(_data_uri(frames[0].replace("&amp;", "&")), encoding="utf-8")
     rendered = _chromium(tmp_path / "profile", "--dump-dom", page.as_uri()).stdout

@@ -93,6 +93,8 @@ rule report_figures:
         out_dir=subpath(output.lollipop, parent=True),
         annotations=str(ANNOTATIONS),
         settings=report_settings,
+        # the verdict page's caption links each sample's page (results/reports/{sample}.html)
+        sample_pages=sorted(SAMPLE_BY_NAME),
         kb_version=KB_RELEASE["version"],
         kb_hash=KB_RELEASE["content_hash"],
     shell:
