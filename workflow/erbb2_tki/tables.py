@@ -565,7 +565,7 @@ def about_table(kb_versions: Sequence[tuple[str, str]], pipeline_version: str = 
     for state in ("no_evidence", vocab.NO_ALLELE, FAILED):
         rows.append((state, vocab.STYLE[state].label))
     for context in ("pan_cancer", "subtype", "other_tumour_type", "unknown"):
-        rows.append((f"..., {vocab.CONTEXT_SHORT[context]})", vocab.CONTEXT_LABELS[context]))
+        rows.append((f"({vocab.CONTEXT_SHORT[context]}) in a cell", vocab.CONTEXT_LABELS[context]))
     rows.append(("", ""))
     for sheet, columns in ABOUT_SHEETS.items():
         for column, meaning in columns.items():
@@ -582,7 +582,8 @@ ABOUT_SHEETS: dict[str, dict[str, str]] = {
         "alleles": "ERBB2 alleles that decide verdicts (NP_004439.2 short form)",
         "alleles_not_used": "alleles listed but set aside, with why (germline, filtered, ...)",
         "best_tier": "strongest AMP/ASCO/CAP tier among the sample's verdicts (I, II or empty)",
-        "verdict_sensitive": "drugs with a sensitive verdict (likewise _resistant, _conflicting)",
+        "verdict_sensitive": "drugs with a sensitive verdict (likewise _reduced_sensitivity, _resistant, "
+        "_conflicting)",
         "warnings": "';'-joined warning codes (README: verdict warnings)",
         "kb_version": "knowledge-base version that produced the verdicts",
         "report": "the sample's own report page, relative to results/ (click to open)",
@@ -601,6 +602,7 @@ ABOUT_SHEETS: dict[str, dict[str, str]] = {
         "context": "tumour-type context of the deciding evidence (same_tumour_type, "
         "pan_cancer, subtype, other_tumour_type, unknown)",
         "evidence_level": "the knowledge base's own level of the deciding evidence",
+        "warnings": "';'-joined codes, each code or code:detail (e.g. resistance_allele:p.T798I)",
         "citations": "PMID:n (PubMed), PMCn (PubMed Central), DOI:... (doi.org) or a reference",
     },
 }
