@@ -30,7 +30,7 @@ from workflow_helpers import (
     snakemake_env,
 )
 
-from erbb2_tki import shards, tables
+from erbb2_tki import knowledge, shards, tables, vocab
 
 pytestmark = pytest.mark.workflow
 
@@ -248,7 +248,22 @@ def test_example_batch_tables_and_excel(example_run: Run) -> None:
     assert set(matrix.loc["S06"]) == {"no_evidence"}
     assert set(matrix.values.ravel()) <= set(tables.VERDICTS)
     book = load_workbook(batch / "summary.xlsx")
-    assert book.sheetnames == ["summary", "alleles", "evidence", "drug matrix", "verdicts"]
+    sheets = ["summary", "alleles", "evidence", "drug matrix", "verdicts", "about"]
+    assert book.sheetnames == sheets
+    # the workbook's drug matrix tells S06 (no ERBB2 call) apart from no evidence, coloured
+    drug_matrix = book["drug matrix"]
+    s06 = next(row for row in drug_matrix.iter_rows(2) if row[0].value == "S06")
+    assert {c.value for c in s06[1:]} == {vocab.NO_ALLELE}
+    assert {c.fill.fgColor.rgb for c in s06[1:]} == {"FF" + vocab.fill(vocab.NO_ALLELE)[1:]}
+    # each sample's page, linked from the summary sheet (relative to results/batch/)
+    header = [c.value for c in book["summary"][1]]
+    links = [row[header.index("report")] for row in book["summary"].iter_rows(2)]
+    assert [c.hyperlink.target for c in links] == [f"../reports/{s}.html" for s in EXAMPLE_SAMPLES]
+    about = {row[0].value: row[1].value for row in book["about"].iter_rows(2)}
+    assert (
+        about["knowledge base version"]
+        == knowledge.load_knowledge(PROJECT_DIR / "annotations").version
+    )
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:")
@@ -273,7 +288,12 @@ def test_multiqc_shows_the_section(example_run: Run, tmp_path: Path) -> None:
     table = pd.read_csv(out / "multiqc_data" / "multiqc_erbb2_tki_table.txt", sep="\t", dtype=str)
     assert sorted(table["Sample"]) == EXAMPLE_SAMPLES
     assert table.set_index("Sample").loc["S02", "alleles"] == "p.L755S"
-    assert "ERBB2 TKI" in (out / "multiqc_report.html").read_text()
+    assert table.set_index("Sample").loc["S02", "tumour_type"] == "BRCA"
+    report = (out / "multiqc_report.html").read_text()
+    assert "ERBB2 TKI" in report
+    assert "Best tier" in report and "KB version" in report
+    # each sample's page is a link in the table (relative to where `multiqc results/` runs)
+    assert '<a href="results/reports/S02.html">S02</a>' in report
 
 
 # ---------------------------------------------------------------------------------------------
