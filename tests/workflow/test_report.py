@@ -260,7 +260,7 @@ def test_report_heatmap_shows_every_sample(report_views: dict[str, str]) -> None
         "R  resistant",
         "tier I",
         "tier II",
-        "no evidence for this allele",
+        "no evidence for the sample's alleles",
         "no ERBB2 allele",
         vocab.CONTEXT_LABELS["other_tumour_type"],
         "Right of each row: samples with each verdict",

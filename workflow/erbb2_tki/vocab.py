@@ -49,7 +49,7 @@ STYLE: dict[str, State] = {
         State("reduced_sensitivity", "RS", "reduced sensitivity", "#E69F00", "#000000"),
         State("resistant", "R", "resistant", "#D55E00", "#FFFFFF"),
         State("conflicting", "C", "conflicting", "#CC79A7", "#000000"),
-        State("no_evidence", "", "no evidence for this allele", "#E2E2E2", "#555555"),
+        State("no_evidence", "", "no evidence for the sample's alleles", "#E2E2E2", "#555555"),
         State(
             NO_ALLELE, "", "no ERBB2 allele (none called or all set aside)", "#FFFFFF", "#888888"
         ),
