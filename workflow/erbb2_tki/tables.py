@@ -513,7 +513,7 @@ def drug_matrix_detail_table(
             empty = vocab.NO_ALLELE if _has_no_allele(record) else "no_evidence"
             cells = [lookup.get((sample, drug), empty) for drug in drugs]
             cells = [empty if c == "no_evidence" else c for c in cells]
-        lines.append("\t".join([_cell(sample), *cells]))
+        lines.append("\t".join([_cell(sample, "sample"), *cells]))
     return Table(["sample", *drugs], lines)
 
 
