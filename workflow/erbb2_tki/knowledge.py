@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-import yaml
-
-from . import paths
+from . import __version__, paths
 from .errors import InputError
 from .model import AlleleName, ProteinChange
 from .oncotree import OncoTree, parse_oncotree_rows
 from .yamlio import load_yaml
+
+if TYPE_CHECKING:  # jsonschema and yaml are imported where used: a cached load needs neither
+    import jsonschema
 
 KNOWLEDGE_SUBDIR = "knowledge"
 EVIDENCE_FILE = "evidence.tsv"
@@ -539,8 +541,143 @@ def load_knowledge(
             stamp.append((name, None, None))
     key = (str(base.resolve()), check_hash, protein, tuple(stamp))
     if key not in _CACHE:
-        _CACHE[key] = _load(base, check_hash=check_hash, protein=protein)
+        if check_hash:
+            _CACHE[key] = _load_cached(base, protein=protein)
+        else:
+            _CACHE[key] = _load(base, check_hash=check_hash, protein=protein)
     return _CACHE[key]
+
+
+# -- the on-disk cache of parsed knowledge bases -------------------------------------------------
+#
+# Parsing and validating the tables (a JSON Schema check per row, every protein change
+# normalised on NP_004439.2) costs far more than hashing the files, and every annotate job and
+# command-line call used to pay it. A successful load is kept as a pickle in a user cache folder,
+# named by a key over everything the parse depends on: the bytes of every data file and of
+# metadata.yaml, the transcript model (or the protein given), the package version and the bytes of
+# the package's code and schemas. The hash check against metadata.yaml still runs on every load
+# (on the cached metadata, which is the parse of the same bytes); a cache entry is only used when
+# its key and its content hash match, anything unreadable is ignored and the knowledge base parsed
+# again, and a folder that cannot be written only costs the parse.
+
+CACHE_ENV = "ERBB2_TKI_CACHE_DIR"  # a folder; "" or "off" turns the on-disk cache off
+CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path | None:
+    """Where parsed knowledge bases are cached: $ERBB2_TKI_CACHE_DIR, else
+    $XDG_CACHE_HOME/erbb2-tki, else ~/.cache/erbb2-tki; None when turned off."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit is not None:
+        return None if explicit.strip().lower() in ("", "off", "0", "none") else Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "erbb2-tki"
+    home = os.environ.get("HOME")
+    return Path(home) / ".cache" / "erbb2-tki" if home else None
+
+
+_CODE_FINGERPRINT: str | None = None
+
+
+def _code_fingerprint() -> str:
+    """sha256 over the package's modules and schemas: a code change never reuses a parse."""
+    global _CODE_FINGERPRINT
+    if _CODE_FINGERPRINT is None:
+        digest = hashlib.sha256(__version__.encode())
+        files = sorted(paths.PACKAGE_DIR.glob("*.py")) + sorted(paths.schemas_dir().glob("*"))
+        for path in files:
+            digest.update(path.name.encode() + b"\0")
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(b"?")
+        _CODE_FINGERPRINT = digest.hexdigest()
+    return _CODE_FINGERPRINT
+
+
+def _transcript_file(base: Path) -> Path:
+    from .transcript import TRANSCRIPT_FILE
+
+    annotations = base.parent if (base.parent / "transcripts").is_dir() else None
+    return paths.annotations_dir(annotations) / TRANSCRIPT_FILE
+
+
+def _cache_key(base: Path, protein: str | None) -> tuple[str, dict[str, str], str]:
+    """(cache key, per-file sha256, content hash) of the knowledge base as it is on disk now."""
+    file_hashes, content_hash = compute_hashes(base)
+    digest = hashlib.sha256(f"format {CACHE_FORMAT}\n{_code_fingerprint()}\n".encode())
+    digest.update(f"{content_hash}\n".encode())
+    digest.update(file_sha256(base / METADATA_FILE).encode())
+    if protein is not None:
+        digest.update(b"\nprotein\n" + protein.encode())
+    else:
+        try:
+            digest.update(b"\ntranscript\n" + _transcript_file(base).read_bytes())
+        except OSError:
+            digest.update(b"\ntranscript missing")
+    return digest.hexdigest(), file_hashes, content_hash
+
+
+def _load_cached(base: Path, *, protein: str | None) -> KnowledgeBase:
+    """_load with check_hash, through the on-disk cache (see above)."""
+    folder = cache_dir()
+    if folder is None or not (base / METADATA_FILE).is_file():
+        return _load(base, check_hash=True, protein=protein)
+    try:
+        key, file_hashes, content_hash = _cache_key(base, protein)
+    except OSError:  # a missing data file: _load says which
+        return _load(base, check_hash=True, protein=protein)
+    path = folder / f"kb-{key}.pickle"
+    kb = _read_cache(path, key, content_hash)
+    if kb is not None:
+        # the hash check itself always runs: the files against what metadata.yaml records
+        _check_hashes(base, kb.metadata, file_hashes, content_hash)
+        kb.directory = base
+        return kb
+    kb = _load(base, check_hash=True, protein=protein)
+    _write_cache(path, key, kb)
+    return kb
+
+
+def _read_cache(path: Path, key: str, content_hash: str) -> KnowledgeBase | None:
+    """The cached knowledge base, or None when absent, unreadable or not the one asked for."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        entry = pickle.loads(data)
+    except Exception:  # a truncated or foreign file is not an error: parse again
+        return None
+    if (
+        not isinstance(entry, dict)
+        or entry.get("key") != key
+        or entry.get("version") != __version__
+        or not isinstance(entry.get("kb"), KnowledgeBase)
+        or entry["kb"].content_hash != content_hash
+    ):
+        return None
+    return entry["kb"]
+
+
+def _write_cache(path: Path, key: str, kb: KnowledgeBase) -> None:
+    """Store a parse atomically; a folder that cannot be written is silently skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = pickle.dumps(
+            {"key": key, "version": __version__, "kb": kb}, protocol=pickle.HIGHEST_PROTOCOL
+        )
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except (OSError, pickle.PicklingError):
+        return
 
 
 def _protein_for(base: Path) -> str:
@@ -777,6 +914,8 @@ def _read_tsv(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 def _validate(document: Any, schema: dict[str, Any], path: Path, line: int | None) -> None:
     """Schema-check a row (line given) or a whole YAML document (line looked up from the path)."""
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
     if not errors:
@@ -828,6 +967,8 @@ def _schema_fix(error: jsonschema.ValidationError) -> str | None:
 
 def _yaml_line(path: Path, keys: list[Any]) -> int | None:
     """The line of the node at `keys` in a YAML file (for messages)."""
+    import yaml
+
     try:
         node = yaml.compose(_read_text(path))
     except yaml.YAMLError:
@@ -852,6 +993,8 @@ def _yaml_line(path: Path, keys: list[Any]) -> int | None:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
     try:
         document = load_yaml(_read_text(path))
     except yaml.YAMLError as err:
