@@ -27,6 +27,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -303,6 +304,7 @@ class KnowledgeBase:
     _by_class: dict[str, list[EvidenceRow]] = field(default_factory=dict, repr=False)
     _class_keys: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict, repr=False)
     _synonyms: dict[str, str] = field(default_factory=dict, repr=False)
+    _view_base: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for row in self.evidence:
@@ -436,6 +438,50 @@ class KnowledgeBase:
         if pc.kind == "synonymous":
             return "likely_neutral"
         return "unknown"
+
+    # -- what a sample's answer depends on (re-analysis) --------------------------------------
+    def view_digest(self, alleles: Sequence[AlleleName], tumour_type: str | None) -> str:
+        """A digest of everything in this knowledge base that one sample's annotation reads.
+
+        Two knowledge-base versions give the same digest for a sample's named alleles and tumour
+        type only if annotating it under either gives the same tables (the version stamp aside),
+        so a re-run after a knowledge-base update may keep that sample's outputs (pipeline.py).
+        What a sample reads: for each allele, every evidence row that matches it (allele, codon
+        and class rows, with the tumour-type match and the basis), its classes and its
+        oncogenicity, asked through the same methods annotate and interpret use; and, whole,
+        every knowledge-base file other than evidence.tsv and metadata.yaml (drugs, classes,
+        levels, verdict rules, OncoTree and any file added later: a change to one of them
+        touches every sample), plus the evidence rows no allele/codon/class match can reach
+        (their use is not per allele, so a change to one touches every sample too).
+        """
+        digest = hashlib.sha256(self._view_base_digest().encode())
+        digest.update(f"\ntumour_type\t{tumour_type or ''}\n".encode())
+        for name in alleles:
+            seen = (
+                name,
+                self.classes_of(name),
+                self.oncogenicity(name),
+                self.match(name, tumour_type),
+            )
+            digest.update(repr(seen).encode() + b"\n")
+        return digest.hexdigest()
+
+    def _view_base_digest(self) -> str:
+        if self._view_base is None:
+            digest = hashlib.sha256(b"erbb2-tki kb view 1\n")
+            names = {p.name for p in self.directory.iterdir() if p.is_file()} | set(DATA_FILES)
+            for name in sorted(names - {EVIDENCE_FILE, METADATA_FILE}):
+                path = self.directory / name
+                sha = self.file_hashes.get(name) or (file_sha256(path) if path.is_file() else "-")
+                digest.update(f"{name}\t{sha}\n".encode())
+            for row in self.evidence:
+                if row.alteration_kind in ("allele", "codon") and row.protein is not None:
+                    continue
+                if row.alteration_kind == "class" and row.alteration in self.classes:
+                    continue
+                digest.update(repr(row).encode() + b"\n")
+            self._view_base = digest.hexdigest()
+        return self._view_base
 
     # -- matching ----------------------------------------------------------------------------
     def match(self, allele: AlleleName, tumour_type: str | None) -> list[EvidenceMatch]:
