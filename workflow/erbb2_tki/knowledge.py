@@ -28,7 +28,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -479,7 +479,7 @@ class KnowledgeBase:
                     continue
                 if row.alteration_kind == "class" and row.alteration in self.classes:
                     continue
-                digest.update(repr(row).encode() + b"\n")
+                digest.update(repr(replace(row, line=0)).encode() + b"\n")
             self._view_base = digest.hexdigest()
         return self._view_base
 
@@ -537,6 +537,53 @@ class KnowledgeBase:
             citations=row.citations,
             note=row.note,
         )
+
+
+def touched(old: KnowledgeBase, new: KnowledgeBase) -> dict[str, list[str]]:
+    """What a new knowledge-base version can change, for `kb diff` and re-analysis.
+
+    Returns {"every_sample": [reasons], "alleles": [...], "codons": [...], "classes": [...]}:
+    the alleles, codons and classes named by evidence rows added, removed or changed (both the
+    old and the new side of a changed row), and the classes whose members changed. A changed file
+    other than evidence.tsv (drugs, classes, levels, verdict rules, OncoTree, any later file) or an
+    evidence row that is not an allele, codon or class row touches every sample. A sample none of
+    whose alleles is one of these alleles, at one of these codons or in one of these classes reads
+    the same from both versions (KnowledgeBase.view_digest, which re-analysis uses, is exact).
+    """
+    every: list[str] = []
+    names = set(old.file_hashes) | set(new.file_hashes)
+    for name in sorted(names - {EVIDENCE_FILE, METADATA_FILE}):
+        if old.file_hashes.get(name) != new.file_hashes.get(name):
+            every.append(f"{name} changed")
+    before = {row.evidence_id: row for row in old.evidence}
+    after = {row.evidence_id: row for row in new.evidence}
+    alleles: set[str] = set()
+    codons: set[str] = set()
+    classes: set[str] = set()
+    for eid in sorted(set(before) | set(after)):
+        pair = (before.get(eid), after.get(eid))
+        if None not in pair and replace(pair[0], line=0) == replace(pair[1], line=0):
+            continue  # the same row, perhaps on another line
+        for row in pair:
+            if row is None:
+                continue
+            if row.alteration_kind == "allele" and row.protein is not None:
+                alleles.add(row.protein.short)
+            elif row.alteration_kind == "codon" and row.protein is not None:
+                codons.add(row.alteration)
+            elif row.alteration_kind == "class":
+                classes.add(row.alteration)
+            else:
+                every.append(f"evidence row {eid} ({row.alteration_kind} {row.alteration})")
+    for name in sorted(set(old._class_keys) | set(new._class_keys)):
+        if old._class_keys.get(name) != new._class_keys.get(name):
+            classes.add(name)
+    return {
+        "every_sample": every,
+        "alleles": sorted(alleles),
+        "codons": sorted(codons, key=lambda c: (int("".join(filter(str.isdigit, c)) or 0), c)),
+        "classes": sorted(classes),
+    }
 
 
 # --------------------------------------------------------------------------------------------
