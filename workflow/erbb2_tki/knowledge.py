@@ -305,6 +305,9 @@ class KnowledgeBase:
     _class_keys: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict, repr=False)
     _synonyms: dict[str, str] = field(default_factory=dict, repr=False)
     _view_base: str | None = field(default=None, repr=False, compare=False)
+    _view_memo: dict[tuple[Any, ...], bytes] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for row in self.evidence:
@@ -457,13 +460,17 @@ class KnowledgeBase:
         digest = hashlib.sha256(self._view_base_digest().encode())
         digest.update(f"\ntumour_type\t{tumour_type or ''}\n".encode())
         for name in alleles:
-            seen = (
-                name,
-                self.classes_of(name),
-                self.oncogenicity(name),
-                self.match(name, tumour_type),
-            )
-            digest.update(repr(seen).encode() + b"\n")
+            key = (name, tumour_type)
+            text = self._view_memo.get(key)
+            if text is None:  # a batch's samples share most alleles: ask once per job
+                seen = (
+                    name,
+                    self.classes_of(name),
+                    self.oncogenicity(name),
+                    self.match(name, tumour_type),
+                )
+                text = self._view_memo[key] = repr(seen).encode() + b"\n"
+            digest.update(text)
         return digest.hexdigest()
 
     def _view_base_digest(self) -> str:

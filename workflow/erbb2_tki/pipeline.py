@@ -374,7 +374,8 @@ def annotate_shard(
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     status_rows = []
-    shard_tables: dict[str, list[dict[str, str]]] = {name: [] for name in SHARD_TABLES}
+    # rows as dicts, or (kept samples) as (columns, line) from their tables: no re-parsing
+    shard_tables: dict[str, list[Any]] = {name: [] for name in SHARD_TABLES}
     leftovers = _temp_files(annotated_dir, tables_dir)
     for row in rows:
         outputs = per_sample_outputs(annotated_dir, tables_dir, row.sample)
@@ -391,7 +392,7 @@ def annotate_shard(
                 ("verdicts", "verdicts"),
                 ("structural", "structural"),
             ):
-                shard_tables[name].extend(tables.read_records(outputs[key]))
+                shard_tables[name].extend(_kept_rows(outputs[key]))
             status_rows.append(
                 {
                     "sample": row.sample,
@@ -507,10 +508,11 @@ def annotate_shard(
             f"{n_reused} of {len(rows)} samples kept their outputs (knowledge base unchanged for them)"
         )
     for name in SHARD_TABLES:
-        columns = _columns_of(shard_tables[name], name)
-        tables.atomic_write_bytes(
-            folder / f"{name}.tsv", tables.records_tsv_bytes(shard_tables[name], columns)
-        )
+        headers = [r if isinstance(r, dict) else r[0] for r in shard_tables[name]]
+        columns = _columns_of(headers, name)
+        lines = [_shard_line(row, columns) for row in shard_tables[name]]
+        data = ("\n".join(["\t".join(columns), *lines]) + "\n").encode("utf-8")
+        tables.atomic_write_bytes(folder / f"{name}.tsv", data)
     tables.atomic_write_bytes(
         folder / "status.tsv", tables.records_tsv_bytes(status_rows, STATUS_COLUMNS)
     )
@@ -682,6 +684,26 @@ def _temp_files(*folders: str | Path) -> dict[tuple[Path, str], list[Path]]:
     from . import fileio
 
     return fileio.leftovers(folders)
+
+
+def _kept_rows(path: Path) -> list[tuple[tuple[str, ...], str]]:
+    """A kept sample's rows as (its table's columns, the line as written): no parsing."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header, _, body = handle.read().replace("\r\n", "\n").partition("\n")
+    columns = tuple(header.split("\t"))
+    return [(columns, line) for line in body.split("\n") if line]
+
+
+def _shard_line(row: dict[str, str] | tuple[tuple[str, ...], str], columns: list[str]) -> str:
+    """One shard-table line in `columns`: a record's cells, or a kept line moved to them."""
+    if isinstance(row, dict):
+        return "\t".join(tables._cell(row.get(c)) for c in columns)
+    header, line = row
+    cells = line.split("\t")
+    if len(cells) == len(header) and list(header) == columns[: len(header)]:
+        return line + "\t" * (len(columns) - len(header))
+    where = dict(zip(header, cells, strict=False))
+    return "\t".join(where.get(c, "") for c in columns)
 
 
 def _columns_of(headers: Sequence[Sequence[str]], name: str) -> list[str]:
