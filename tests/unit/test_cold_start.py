@@ -92,7 +92,7 @@ def test_annotate_imports_no_pandas_or_matplotlib(tmp_path: Path) -> None:
     assert (tmp_path / "v.tsv").is_file()
     warm = _modules_after(_main(args), tmp_path)  # the knowledge base now comes from the cache
     assert not (cold | warm) & {"pandas", "matplotlib"}
-    assert "jsonschema" not in warm
+    assert not warm & {"jsonschema", "yaml"}  # knowledge base and transcript model from the cache
 
 
 def test_diff_imports_no_pandas(tmp_path: Path) -> None:
@@ -206,3 +206,20 @@ def test_cache_dir_default_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert knowledge.cache_dir() == tmp_path / "home" / ".cache" / "erbb2-tki"
+
+
+def test_transcript_model_is_cached_by_its_bytes(tmp_path: Path, cache: Path) -> None:
+    from erbb2_tki import transcript
+
+    annotations = tmp_path / "ann"
+    shutil.copytree(annotations_dir() / "transcripts", annotations / "transcripts")
+    model = annotations / transcript.TRANSCRIPT_FILE
+    load = transcript._load.__wrapped__  # past the in-process cache, which other tests rely on
+    first = load(str(model))
+    (entry,) = cache.glob("transcript-*.pickle")
+    assert load(str(model)) == first
+    entry.write_bytes(b"garbage")  # ignored: parsed again
+    assert load(str(model)) == first
+    model.write_text(model.read_text() + "\n# a comment\n")  # other bytes: another entry
+    assert load(str(model)) == first
+    assert len(list(cache.glob("transcript-*.pickle"))) == 2

@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, paths
+from . import paths
+from .diskcache import CACHE_ENV as CACHE_ENV
+from .diskcache import cache_dir
 from .errors import InputError
 from .model import AlleleName, ProteinChange
 from .oncotree import OncoTree, parse_oncotree_rows
@@ -660,40 +661,11 @@ def load_knowledge(
 # its key and its content hash match, anything unreadable is ignored and the knowledge base parsed
 # again, and a folder that cannot be written only costs the parse.
 
-CACHE_ENV = "ERBB2_TKI_CACHE_DIR"  # a folder; "" or "off" turns the on-disk cache off
-CACHE_FORMAT = 1
-
-
-def cache_dir() -> Path | None:
-    """Where parsed knowledge bases are cached: $ERBB2_TKI_CACHE_DIR, else
-    $XDG_CACHE_HOME/erbb2-tki, else ~/.cache/erbb2-tki; None when turned off."""
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit is not None:
-        return None if explicit.strip().lower() in ("", "off", "0", "none") else Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg) / "erbb2-tki"
-    home = os.environ.get("HOME")
-    return Path(home) / ".cache" / "erbb2-tki" if home else None
-
-
-_CODE_FINGERPRINT: str | None = None
-
 
 def _code_fingerprint() -> str:
-    """sha256 over the package's modules and schemas: a code change never reuses a parse."""
-    global _CODE_FINGERPRINT
-    if _CODE_FINGERPRINT is None:
-        digest = hashlib.sha256(__version__.encode())
-        files = sorted(paths.PACKAGE_DIR.glob("*.py")) + sorted(paths.schemas_dir().glob("*"))
-        for path in files:
-            digest.update(path.name.encode() + b"\0")
-            try:
-                digest.update(path.read_bytes())
-            except OSError:
-                digest.update(b"?")
-        _CODE_FINGERPRINT = digest.hexdigest()
-    return _CODE_FINGERPRINT
+    from . import diskcache
+
+    return diskcache.code_fingerprint()
 
 
 def _transcript_file(base: Path) -> Path:
@@ -705,79 +677,39 @@ def _transcript_file(base: Path) -> Path:
 
 def _cache_key(base: Path, protein: str | None) -> tuple[str, dict[str, str], str]:
     """(cache key, per-file sha256, content hash) of the knowledge base as it is on disk now."""
+    from . import diskcache
+
     file_hashes, content_hash = compute_hashes(base)
-    digest = hashlib.sha256(f"format {CACHE_FORMAT}\n{_code_fingerprint()}\n".encode())
-    digest.update(f"{content_hash}\n".encode())
-    digest.update(file_sha256(base / METADATA_FILE).encode())
     if protein is not None:
-        digest.update(b"\nprotein\n" + protein.encode())
+        source = b"protein\n" + protein.encode()
     else:
         try:
-            digest.update(b"\ntranscript\n" + _transcript_file(base).read_bytes())
+            source = b"transcript\n" + _transcript_file(base).read_bytes()
         except OSError:
-            digest.update(b"\ntranscript missing")
-    return digest.hexdigest(), file_hashes, content_hash
+            source = b"transcript missing"
+    key = diskcache.key_of(content_hash, file_sha256(base / METADATA_FILE), source)
+    return key, file_hashes, content_hash
 
 
 def _load_cached(base: Path, *, protein: str | None) -> KnowledgeBase:
     """_load with check_hash, through the on-disk cache (see above)."""
-    folder = cache_dir()
-    if folder is None or not (base / METADATA_FILE).is_file():
+    from . import diskcache
+
+    if cache_dir() is None or not (base / METADATA_FILE).is_file():
         return _load(base, check_hash=True, protein=protein)
     try:
         key, file_hashes, content_hash = _cache_key(base, protein)
     except OSError:  # a missing data file: _load says which
         return _load(base, check_hash=True, protein=protein)
-    path = folder / f"kb-{key}.pickle"
-    kb = _read_cache(path, key, content_hash)
-    if kb is not None:
+    kb = diskcache.read("kb", key, KnowledgeBase)
+    if kb is not None and kb.content_hash == content_hash:
         # the hash check itself always runs: the files against what metadata.yaml records
         _check_hashes(base, kb.metadata, file_hashes, content_hash)
         kb.directory = base
         return kb
     kb = _load(base, check_hash=True, protein=protein)
-    _write_cache(path, key, kb)
+    diskcache.write("kb", key, kb)
     return kb
-
-
-def _read_cache(path: Path, key: str, content_hash: str) -> KnowledgeBase | None:
-    """The cached knowledge base, or None when absent, unreadable or not the one asked for."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    try:
-        entry = pickle.loads(data)
-    except Exception:  # a truncated or foreign file is not an error: parse again
-        return None
-    if (
-        not isinstance(entry, dict)
-        or entry.get("key") != key
-        or entry.get("version") != __version__
-        or not isinstance(entry.get("kb"), KnowledgeBase)
-        or entry["kb"].content_hash != content_hash
-    ):
-        return None
-    return entry["kb"]
-
-
-def _write_cache(path: Path, key: str, kb: KnowledgeBase) -> None:
-    """Store a parse atomically; a folder that cannot be written is silently skipped."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = pickle.dumps(
-            {"key": key, "version": __version__, "kb": kb}, protocol=pickle.HIGHEST_PROTOCOL
-        )
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except (OSError, pickle.PicklingError):
-        return
 
 
 def _protein_for(base: Path) -> str:
