@@ -697,7 +697,7 @@ def _kept_rows(path: Path) -> list[tuple[tuple[str, ...], str]]:
 def _shard_line(row: dict[str, str] | tuple[tuple[str, ...], str], columns: list[str]) -> str:
     """One shard-table line in `columns`: a record's cells, or a kept line moved to them."""
     if isinstance(row, dict):
-        return "\t".join(tables._cell(row.get(c)) for c in columns)
+        return "\t".join(tables._cell(row.get(c), c) for c in columns)
     header, line = row
     cells = line.split("\t")
     if len(cells) == len(header) and list(header) == columns[: len(header)]:

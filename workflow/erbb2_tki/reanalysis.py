@@ -148,7 +148,10 @@ def _read_tsv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
         cells += [""] * (len(columns) - len(cells))
         # '-prefixed formula-like text back to what the sample's files say (cells.py)
         rows.append(
-            {c: restore(v) if c in UNTRUSTED_COLUMNS else v for c, v in zip(columns, cells)}
+            {
+                c: restore(v) if c in UNTRUSTED_COLUMNS else v
+                for c, v in zip(columns, cells, strict=False)
+            }
         )
     return rows
 
