@@ -63,7 +63,15 @@ def _main(args: list[str]) -> str:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["--version"], ["annotate", "--help"], ["kb", "--help"], ["diff", "--help"]],
+    [
+        ["--help"],
+        ["--version"],
+        ["annotate", "--help"],
+        ["kb", "--help"],
+        ["diff", "--help"],
+        ["run", "--help"],
+        ["kb", "concordance", "--help"],
+    ],
 )
 def test_help_imports_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
     loaded = _modules_after(_main(args), tmp_path)
