@@ -182,7 +182,15 @@ def test_one_evidence_row_reannotates_only_the_samples_it_matches(batch) -> None
 
 
 @pytest.mark.parametrize(
-    "name", ["verdict_rules.yaml", "levels.yaml", "oncotree.tsv", "drugs.tsv", "classes.tsv"]
+    "name",
+    [
+        "verdict_rules.yaml",
+        "levels.yaml",
+        "oncotree.tsv",
+        "drugs.tsv",
+        "classes.tsv",
+        "germline.tsv",
+    ],
 )
 def test_a_change_outside_evidence_rows_reannotates_every_sample(batch, name: str) -> None:
     old_kb = knowledge.load_knowledge(batch["ann"] / "knowledge")
