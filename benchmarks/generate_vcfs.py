@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -778,7 +779,11 @@ def bgzf_blocks(data: bytes, level: int = 6) -> bytes:
 
 
 def bgzip_bytes(chunks: Iterable[str], threads: int = 2) -> bytes:
-    """Compress a text stream with bgzip -@threads; returns the BGZF bytes without the EOF marker."""
+    """Compress a text stream with bgzip -@threads; returns the BGZF bytes without the EOF marker.
+
+    Without a bgzip command, the in-process writer (single-threaded, same format)."""
+    if not shutil.which("bgzip"):
+        return bgzf_blocks("".join(chunks).encode())
     proc = subprocess.Popen(
         ["bgzip", f"-@{threads}", "-c"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
@@ -802,7 +807,13 @@ def _atomic_path(path: Path) -> Path:
 
 
 def tabix(path: Path) -> None:
-    subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
+    """Index with the tabix command, or with pysam's copy of htslib when tabix is not installed."""
+    if shutil.which("tabix"):
+        subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
+        return
+    import pysam
+
+    pysam.tabix_index(str(path), preset="vcf", force=True, keep_original=True)
 
 
 def write_single(

@@ -23,6 +23,14 @@ def _shared_dir() -> Path | None:
 SHARED_DIR = _shared_dir()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_kb_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The parsed-knowledge-base cache (knowledge.cache_dir) in a folder of this test session,
+    never the user's ~/.cache: tests (and the workflow runs they start) see no entry they did
+    not write themselves."""
+    os.environ["ERBB2_TKI_CACHE_DIR"] = str(tmp_path_factory.mktemp("kb-cache"))
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared (or $ERBB2_TKI_SHARED): the reference facts and caller dialects."""

@@ -165,6 +165,9 @@ def test_diff_lists_added_removed_and_changed_evidence_by_id(capsys, kb_copy, tm
     assert "removed  EV0033  Y772_A775dup (allele) dacomitinib no_benefit" in out
     assert "changed  EV0018  response: 'resistant' -> 'reduced_sensitivity'" in out
     assert f"changed  EV0021  note: {before_note!r} -> 'HER2-amplified colorectal cancer'" in out
+    # what the new version can change: the alleles of those rows (EV0033 is Y772_A775dup)
+    assert "touches: only samples with one of these" in out
+    assert "  alleles: L755S, Y772_A775dup" in out
     rows = [line.split("\t") for line in tsv.read_text().splitlines()]
     assert rows[0] == ["change", "id", "field", "old", "new"]
     assert {(r[0], r[1], r[2]) for r in rows[1:]} == {
@@ -180,6 +183,7 @@ def test_diff_of_identical_versions_is_empty(capsys):
     code, out, _ = run(capsys, "kb", "diff", old, old, "--exit-code")
     assert code == 0
     assert "evidence: 0 added, 0 removed, 0 changed, 90 unchanged" in out
+    assert "touches: no sample" in out
 
 
 def test_diff_reports_rule_and_drug_changes(capsys, kb_copy):
@@ -193,6 +197,27 @@ def test_diff_reports_rule_and_drug_changes(capsys, kb_copy):
     code, out, _ = run(capsys, "kb", "diff", str(annotations_dir()), str(kb_copy))
     assert code == 0
     assert "verdict rule changed  unclear_only_verdict: 'conflicting' -> 'no_evidence'" in out
+    assert "touches: every sample (verdict_rules.yaml changed)" in out
+
+
+def test_touched_names_codons_and_classes(kb_copy):
+    from erbb2_tki import knowledge
+
+    evidence = kb_copy / "evidence.tsv"
+    rows = [line.split("\t") for line in evidence.read_text().splitlines()]
+    codon = next(r for r in rows if len(r) > 2 and r[2] == "codon")
+    klass = next(r for r in rows if len(r) > 2 and r[2] == "class")
+    _set_cell(evidence, codon[0], 8, "edited note")
+    _set_cell(evidence, klass[0], 8, "edited note")
+    knowledge.write_hashes(kb_copy)
+    old = knowledge.load_knowledge(annotations_dir() / "knowledge")
+    got = knowledge.touched(old, knowledge.load_knowledge(kb_copy))
+    assert got == {
+        "every_sample": [],
+        "alleles": [],
+        "codons": [codon[1]],
+        "classes": [klass[1]],
+    }
 
 
 def test_hash_reports_match_and_mismatch(capsys, kb_copy):

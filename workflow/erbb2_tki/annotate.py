@@ -160,6 +160,8 @@ class SampleResult:
     skipped: dict[str, int] = field(default_factory=dict)
     kb_version: str = ""
     kb_hash: str = ""
+    # every named allele (merged in-cis ones too): what the knowledge base was asked about
+    names: list[AlleleName] = field(default_factory=list)
 
     def table(self, name: str) -> pd.DataFrame:
         """One table as a DataFrame of strings, its columns in the documented order."""
@@ -631,6 +633,7 @@ def annotate_sample(
         skipped=dict(sorted(skipped.items())),
         kb_version=kb.version,
         kb_hash=kb.content_hash,
+        names=[a.name for a in listed if a.name is not None],
     )
     try:
         if out_vcf is not None:

@@ -460,6 +460,15 @@ def cmd_diff(args: argparse.Namespace, out: TextIO | None = None) -> int:
             detail = f" {fname}" if fname else ""
             values = f": {before!r} -> {after!r}" if before or after else ""
             print(f"  {change}  {name}{detail}{values}", file=out)
+    touches = knowledge.touched(old, new)
+    if touches["every_sample"]:
+        print(f"touches: every sample ({'; '.join(touches['every_sample'])})", file=out)
+    elif any(touches[k] for k in ("alleles", "codons", "classes")):
+        print("touches: only samples with one of these (the others keep their outputs):", file=out)
+        for key in ("alleles", "codons", "classes"):
+            print(f"  {key}: {', '.join(touches[key]) or '-'}", file=out)
+    else:
+        print("touches: no sample (no evidence row and no other table changed)", file=out)
     if args.tsv:
         _write_tsv(Path(args.tsv), evidence + tables)
     if args.exit_code and (evidence or tables):

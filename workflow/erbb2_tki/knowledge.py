@@ -25,18 +25,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from . import paths
+from .diskcache import CACHE_ENV as CACHE_ENV
+from .diskcache import cache_dir
 from .errors import InputError
 from .model import AlleleName, ProteinChange
 from .oncotree import OncoTree, parse_oncotree_rows
 from .yamlio import load_yaml
+
+if TYPE_CHECKING:  # jsonschema and yaml are imported where used: a cached load needs neither
+    import jsonschema
 
 KNOWLEDGE_SUBDIR = "knowledge"
 EVIDENCE_FILE = "evidence.tsv"
@@ -301,6 +304,10 @@ class KnowledgeBase:
     _by_class: dict[str, list[EvidenceRow]] = field(default_factory=dict, repr=False)
     _class_keys: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict, repr=False)
     _synonyms: dict[str, str] = field(default_factory=dict, repr=False)
+    _view_base: str | None = field(default=None, repr=False, compare=False)
+    _view_memo: dict[tuple[Any, ...], bytes] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for row in self.evidence:
@@ -435,6 +442,54 @@ class KnowledgeBase:
             return "likely_neutral"
         return "unknown"
 
+    # -- what a sample's answer depends on (re-analysis) --------------------------------------
+    def view_digest(self, alleles: Sequence[AlleleName], tumour_type: str | None) -> str:
+        """A digest of everything in this knowledge base that one sample's annotation reads.
+
+        Two knowledge-base versions give the same digest for a sample's named alleles and tumour
+        type only if annotating it under either gives the same tables (the version stamp aside),
+        so a re-run after a knowledge-base update may keep that sample's outputs (pipeline.py).
+        What a sample reads: for each allele, every evidence row that matches it (allele, codon
+        and class rows, with the tumour-type match and the basis), its classes and its
+        oncogenicity, asked through the same methods annotate and interpret use; and, whole,
+        every knowledge-base file other than evidence.tsv and metadata.yaml (drugs, classes,
+        levels, verdict rules, OncoTree and any file added later: a change to one of them
+        touches every sample), plus the evidence rows no allele/codon/class match can reach
+        (their use is not per allele, so a change to one touches every sample too).
+        """
+        digest = hashlib.sha256(self._view_base_digest().encode())
+        digest.update(f"\ntumour_type\t{tumour_type or ''}\n".encode())
+        for name in alleles:
+            key = (name, tumour_type)
+            text = self._view_memo.get(key)
+            if text is None:  # a batch's samples share most alleles: ask once per job
+                seen = (
+                    name,
+                    self.classes_of(name),
+                    self.oncogenicity(name),
+                    self.match(name, tumour_type),
+                )
+                text = self._view_memo[key] = repr(seen).encode() + b"\n"
+            digest.update(text)
+        return digest.hexdigest()
+
+    def _view_base_digest(self) -> str:
+        if self._view_base is None:
+            digest = hashlib.sha256(b"erbb2-tki kb view 1\n")
+            names = {p.name for p in self.directory.iterdir() if p.is_file()} | set(DATA_FILES)
+            for name in sorted(names - {EVIDENCE_FILE, METADATA_FILE}):
+                path = self.directory / name
+                sha = self.file_hashes.get(name) or (file_sha256(path) if path.is_file() else "-")
+                digest.update(f"{name}\t{sha}\n".encode())
+            for row in self.evidence:
+                if row.alteration_kind in ("allele", "codon") and row.protein is not None:
+                    continue
+                if row.alteration_kind == "class" and row.alteration in self.classes:
+                    continue
+                digest.update(repr(replace(row, line=0)).encode() + b"\n")
+            self._view_base = digest.hexdigest()
+        return self._view_base
+
     # -- matching ----------------------------------------------------------------------------
     def match(self, allele: AlleleName, tumour_type: str | None) -> list[EvidenceMatch]:
         """Every evidence row that applies to the allele, exact allele > codon > class."""
@@ -491,6 +546,53 @@ class KnowledgeBase:
         )
 
 
+def touched(old: KnowledgeBase, new: KnowledgeBase) -> dict[str, list[str]]:
+    """What a new knowledge-base version can change, for `kb diff` and re-analysis.
+
+    Returns {"every_sample": [reasons], "alleles": [...], "codons": [...], "classes": [...]}:
+    the alleles, codons and classes named by evidence rows added, removed or changed (both the
+    old and the new side of a changed row), and the classes whose members changed. A changed file
+    other than evidence.tsv (drugs, classes, levels, verdict rules, OncoTree, any later file) or an
+    evidence row that is not an allele, codon or class row touches every sample. A sample none of
+    whose alleles is one of these alleles, at one of these codons or in one of these classes reads
+    the same from both versions (KnowledgeBase.view_digest, which re-analysis uses, is exact).
+    """
+    every: list[str] = []
+    names = set(old.file_hashes) | set(new.file_hashes)
+    for name in sorted(names - {EVIDENCE_FILE, METADATA_FILE}):
+        if old.file_hashes.get(name) != new.file_hashes.get(name):
+            every.append(f"{name} changed")
+    before = {row.evidence_id: row for row in old.evidence}
+    after = {row.evidence_id: row for row in new.evidence}
+    alleles: set[str] = set()
+    codons: set[str] = set()
+    classes: set[str] = set()
+    for eid in sorted(set(before) | set(after)):
+        pair = (before.get(eid), after.get(eid))
+        if None not in pair and replace(pair[0], line=0) == replace(pair[1], line=0):
+            continue  # the same row, perhaps on another line
+        for row in pair:
+            if row is None:
+                continue
+            if row.alteration_kind == "allele" and row.protein is not None:
+                alleles.add(row.protein.short)
+            elif row.alteration_kind == "codon" and row.protein is not None:
+                codons.add(row.alteration)
+            elif row.alteration_kind == "class":
+                classes.add(row.alteration)
+            else:
+                every.append(f"evidence row {eid} ({row.alteration_kind} {row.alteration})")
+    for name in sorted(set(old._class_keys) | set(new._class_keys)):
+        if old._class_keys.get(name) != new._class_keys.get(name):
+            classes.add(name)
+    return {
+        "every_sample": every,
+        "alleles": sorted(alleles),
+        "codons": sorted(codons, key=lambda c: (int("".join(filter(str.isdigit, c)) or 0), c)),
+        "classes": sorted(classes),
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # Loading
 
@@ -539,8 +641,74 @@ def load_knowledge(
             stamp.append((name, None, None))
     key = (str(base.resolve()), check_hash, protein, tuple(stamp))
     if key not in _CACHE:
-        _CACHE[key] = _load(base, check_hash=check_hash, protein=protein)
+        if check_hash:
+            _CACHE[key] = _load_cached(base, protein=protein)
+        else:
+            _CACHE[key] = _load(base, check_hash=check_hash, protein=protein)
     return _CACHE[key]
+
+
+# -- the on-disk cache of parsed knowledge bases -------------------------------------------------
+#
+# Parsing and validating the tables (a JSON Schema check per row, every protein change
+# normalised on NP_004439.2) costs far more than hashing the files, and every annotate job and
+# command-line call used to pay it. A successful load is kept as a pickle in a user cache folder,
+# named by a key over everything the parse depends on: the bytes of every data file and of
+# metadata.yaml, the transcript model (or the protein given), the package version and the bytes of
+# the package's code and schemas. The hash check against metadata.yaml still runs on every load
+# (on the cached metadata, which is the parse of the same bytes); a cache entry is only used when
+# its key and its content hash match, anything unreadable is ignored and the knowledge base parsed
+# again, and a folder that cannot be written only costs the parse.
+
+
+def _code_fingerprint() -> str:
+    from . import diskcache
+
+    return diskcache.code_fingerprint()
+
+
+def _transcript_file(base: Path) -> Path:
+    from .transcript import TRANSCRIPT_FILE
+
+    annotations = base.parent if (base.parent / "transcripts").is_dir() else None
+    return paths.annotations_dir(annotations) / TRANSCRIPT_FILE
+
+
+def _cache_key(base: Path, protein: str | None) -> tuple[str, dict[str, str], str]:
+    """(cache key, per-file sha256, content hash) of the knowledge base as it is on disk now."""
+    from . import diskcache
+
+    file_hashes, content_hash = compute_hashes(base)
+    if protein is not None:
+        source = b"protein\n" + protein.encode()
+    else:
+        try:
+            source = b"transcript\n" + _transcript_file(base).read_bytes()
+        except OSError:
+            source = b"transcript missing"
+    key = diskcache.key_of(content_hash, file_sha256(base / METADATA_FILE), source)
+    return key, file_hashes, content_hash
+
+
+def _load_cached(base: Path, *, protein: str | None) -> KnowledgeBase:
+    """_load with check_hash, through the on-disk cache (see above)."""
+    from . import diskcache
+
+    if cache_dir() is None or not (base / METADATA_FILE).is_file():
+        return _load(base, check_hash=True, protein=protein)
+    try:
+        key, file_hashes, content_hash = _cache_key(base, protein)
+    except OSError:  # a missing data file: _load says which
+        return _load(base, check_hash=True, protein=protein)
+    kb = diskcache.read("kb", key, KnowledgeBase)
+    if kb is not None and kb.content_hash == content_hash:
+        # the hash check itself always runs: the files against what metadata.yaml records
+        _check_hashes(base, kb.metadata, file_hashes, content_hash)
+        kb.directory = base
+        return kb
+    kb = _load(base, check_hash=True, protein=protein)
+    diskcache.write("kb", key, kb)
+    return kb
 
 
 def _protein_for(base: Path) -> str:
@@ -777,6 +945,8 @@ def _read_tsv(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 def _validate(document: Any, schema: dict[str, Any], path: Path, line: int | None) -> None:
     """Schema-check a row (line given) or a whole YAML document (line looked up from the path)."""
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
     if not errors:
@@ -828,6 +998,8 @@ def _schema_fix(error: jsonschema.ValidationError) -> str | None:
 
 def _yaml_line(path: Path, keys: list[Any]) -> int | None:
     """The line of the node at `keys` in a YAML file (for messages)."""
+    import yaml
+
     try:
         node = yaml.compose(_read_text(path))
     except yaml.YAMLError:
@@ -852,6 +1024,8 @@ def _yaml_line(path: Path, keys: list[Any]) -> int | None:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
     try:
         document = load_yaml(_read_text(path))
     except yaml.YAMLError as err:

@@ -351,26 +351,74 @@ def annotate_shard(
     on_error: str = "continue",
     log: JobLog | None = None,
     germline: Any = None,
+    reuse: bool = True,
 ) -> list[dict[str, str]]:
     """Annotate every successfully extracted sample of one shard; write its outputs and shard tables.
 
     Returns the shard's status rows. No pandas on this path: its import cost more than the work.
+    With `reuse`, a sample whose inputs are unchanged and whose knowledge-base view is the same
+    under this knowledge base keeps its outputs (see "Re-analysis" below); its status row then
+    names the knowledge-base version its verdicts came from.
     """
     from . import annotate, extract, knowledge
     from .paths import annotations_dir
 
     log = log or JobLog(None)
     # A broken knowledge base is not one sample's problem: it fails the job whatever on_error says.
-    kb = knowledge.load_knowledge(annotations_dir(annotations or None) / "knowledge")
+    annotations_root = annotations_dir(annotations or None)
+    kb = knowledge.load_knowledge(annotations_root / "knowledge")
     log.info(f"knowledge base {kb.version} ({kb.content_hash})")
+    static = _static_digest(annotations_root, f"{include_filtered}\n{germline!r}")
+    n_reused = 0
     extract_status = {r["sample"]: r for r in tables.read_records(Path(extract_dir) / "status.tsv")}
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     status_rows = []
-    shard_tables: dict[str, list[dict[str, str]]] = {name: [] for name in SHARD_TABLES}
+    # rows as dicts, or (kept samples) as (columns, line) from their tables: no re-parsing
+    shard_tables: dict[str, list[Any]] = {name: [] for name in SHARD_TABLES}
     leftovers = _temp_files(annotated_dir, tables_dir)
     for row in rows:
         outputs = per_sample_outputs(annotated_dir, tables_dir, row.sample)
+        view_path = kb_view_path(tables_dir, row.sample)
+        extracted = extract_status.get(row.sample, {"status": FAILED, "reason": "not extracted"})
+        input_digest = _sample_digest(
+            static, row, extracted, extracted_path(extract_dir, row.sample)
+        )
+        kept = _reusable(view_path, input_digest, kb, row, outputs) if reuse else None
+        if kept is not None:
+            for name, key in (
+                ("alleles", "alleles"),
+                ("evidence", "tki"),
+                ("verdicts", "verdicts"),
+                ("structural", "structural"),
+            ):
+                shard_tables[name].extend(_kept_rows(outputs[key]))
+            status_rows.append(
+                {
+                    "sample": row.sample,
+                    "status": OK,
+                    "stage": "annotate",
+                    "reason": "",
+                    "tumour_type": row.tumor_type,
+                    "build": kept["build"],
+                    "build_source": str(extracted.get("build_source", "")),
+                    "method": str(extracted.get("method", "")),
+                    "n_records": str(extracted.get("n_records", "")),
+                    "note": str(extracted.get("note", "")),
+                    "vcf": row.vcf_as_given or row.vcf,
+                    "kb_version": kept["kb_version"],
+                    "kb_hash": kept["kb_hash"],
+                    "tumour_sample": kept["tumour_sample"],
+                    "n_alleles": kept["n_alleles"],
+                }
+            )
+            n_reused += 1
+            log.info(
+                f"ok annotate {row.sample}: kept (knowledge base {kb.version} reads the same for "
+                f"its alleles as {kept['kb_version']}, whose verdicts it keeps)"
+            )
+            continue
+        view_path.unlink(missing_ok=True)
         # A re-run must not leave an older run's outputs beside a sample that now fails, nor
         # the temporary files of a run that was killed while writing them.
         for path in outputs.values():
@@ -453,15 +501,178 @@ def annotate_shard(
             }
         )
         log.info(f"ok annotate {row.sample}: {n_alleles} alleles")
-    for name in SHARD_TABLES:
-        columns = _columns_of(shard_tables[name], name)
-        tables.atomic_write_bytes(
-            folder / f"{name}.tsv", tables.records_tsv_bytes(shard_tables[name], columns)
+        if input_digest is not None:
+            _write_view(view_path, input_digest, kb, row, result, outputs, str(n_alleles))
+    if n_reused:
+        log.info(
+            f"{n_reused} of {len(rows)} samples kept their outputs (knowledge base unchanged for them)"
         )
+    for name in SHARD_TABLES:
+        headers = [r if isinstance(r, dict) else r[0] for r in shard_tables[name]]
+        columns = _columns_of(headers, name)
+        lines = [_shard_line(row, columns) for row in shard_tables[name]]
+        data = ("\n".join(["\t".join(columns), *lines]) + "\n").encode("utf-8")
+        tables.atomic_write_bytes(folder / f"{name}.tsv", data)
     tables.atomic_write_bytes(
         folder / "status.tsv", tables.records_tsv_bytes(status_rows, STATUS_COLUMNS)
     )
     return [{c: r.get(c, "") for c in STATUS_COLUMNS} for r in status_rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-analysis: a knowledge-base update re-annotates only the samples it can touch.
+#
+# After annotating a sample, the job writes tables/{sample}.kb_view.json: a digest of the
+# sample's inputs (its extracted region and extraction status, its sheet row, include_filtered,
+# the package code and schemas, the transcript model and every other annotations/ file outside
+# knowledge/), its named alleles, the digest of what the knowledge base said about them
+# (KnowledgeBase.view_digest), the knowledge-base version and hash it was annotated with, and the
+# sha256 of each of its outputs. When the job runs again (Snakemake re-runs every annotate job
+# after any annotations/ change), a sample is kept, without being read or written, only when
+# all of this holds: the view file parses, the input digest is the same, every output is there
+# with the recorded sha256, its alleles' view under the new knowledge base has the same digest.
+# Anything else (no view file, a changed sample, a changed drugs/classes/levels/rules/OncoTree
+# file, an evidence row that matches one of its alleles, a new code version) annotates it again.
+# A kept sample's tables still carry the knowledge-base version they were computed with, and so
+# does its summary row: "which version each sample's verdict came from" (docs/reanalysis.md).
+
+KB_VIEW_SUFFIX = ".kb_view.json"
+KB_VIEW_FORMAT = 1
+
+
+def kb_view_path(tables_dir: str | Path, sample: str) -> Path:
+    """Where annotate records what a sample's outputs depend on (see above)."""
+    return Path(tables_dir) / f"{sample}{KB_VIEW_SUFFIX}"
+
+
+def _sha256_file(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _static_digest(annotations_root: Path, options: str) -> str:
+    """What every sample of the job shares: code, schemas, options (include_filtered, the
+    germline policy), non-knowledge annotations."""
+    import hashlib
+
+    from . import knowledge
+
+    digest = hashlib.sha256(f"view {KB_VIEW_FORMAT}\n{knowledge._code_fingerprint()}\n".encode())
+    digest.update(f"options\n{options}\n".encode())
+    root = Path(annotations_root)
+    if root.is_dir():
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if not path.is_file() or relative.parts[0] == knowledge.KNOWLEDGE_SUBDIR:
+                continue
+            digest.update(f"{relative.as_posix()}\t{_sha256_file(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def _sample_digest(
+    static: str, row: sample_sheet.SampleRow, extracted: dict[str, str], region: Path
+) -> str | None:
+    """The digest of one sample's inputs; None when it has no extracted region to read."""
+    import hashlib
+
+    if extracted.get("status") != OK or not region.is_file():
+        return None
+    digest = hashlib.sha256(static.encode())
+    digest.update(json.dumps(row.as_dict(), sort_keys=True).encode())
+    digest.update(json.dumps(extracted, sort_keys=True).encode())
+    digest.update(_sha256_file(region).encode())
+    index = Path(f"{region}.tbi")
+    digest.update(_sha256_file(index).encode() if index.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def _names_from_json(items: Sequence[dict[str, Any]]) -> list[Any]:
+    from .model import AlleleName, ProteinChange
+
+    names = []
+    for item in items:
+        protein = item.get("protein")
+        names.append(
+            AlleleName(
+                **{
+                    **item,
+                    "protein": ProteinChange(**protein) if protein else None,
+                    "flags": tuple(item.get("flags", ())),
+                }
+            )
+        )
+    return names
+
+
+def _write_view(
+    path: Path,
+    input_digest: str,
+    kb: Any,
+    row: sample_sheet.SampleRow,
+    result: Any,
+    outputs: dict[str, Path],
+    n_alleles: str,
+) -> None:
+    """Record what this sample's outputs depend on; skipped (no reuse later) if it cannot be."""
+    import dataclasses
+
+    try:
+        names = [dataclasses.asdict(name) for name in result.names]
+        if _names_from_json(json.loads(json.dumps(names))) != list(result.names):
+            return  # an allele that does not survive the round trip is never reused
+        entry = {
+            "format": KB_VIEW_FORMAT,
+            "input": input_digest,
+            "view": kb.view_digest(result.names, kb.resolve_tumour_type(row.tumor_type or None)),
+            "kb_version": str(kb.version),
+            "kb_hash": str(kb.content_hash),
+            "build": result.build,
+            "tumour_sample": result.tumour_sample or "",
+            "n_alleles": n_alleles,
+            "alleles": names,
+            "outputs": {key: _sha256_file(p) for key, p in sorted(outputs.items())},
+        }
+        data = json.dumps(entry, sort_keys=True, indent=1).encode("utf-8") + b"\n"
+    except (TypeError, ValueError, OSError, InputError):
+        return
+    tables.atomic_write_bytes(path, data)
+
+
+def _reusable(
+    path: Path,
+    input_digest: str | None,
+    kb: Any,
+    row: sample_sheet.SampleRow,
+    outputs: dict[str, Path],
+) -> dict[str, Any] | None:
+    """The recorded view when this sample's outputs may be kept as they are, else None."""
+    if input_digest is None or not path.is_file():
+        return None
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if (
+            not isinstance(entry, dict)
+            or entry.get("format") != KB_VIEW_FORMAT
+            or entry.get("input") != input_digest
+        ):
+            return None
+        recorded = entry["outputs"]
+        if set(recorded) != set(outputs):
+            return None
+        for key, output in outputs.items():
+            if not output.is_file() or _sha256_file(output) != recorded[key]:
+                return None
+        names = _names_from_json(entry["alleles"])
+        view = kb.view_digest(names, kb.resolve_tumour_type(row.tumor_type or None))
+        if view != entry["view"]:
+            return None
+        return {
+            key: str(entry[key])
+            for key in ("kb_version", "kb_hash", "build", "tumour_sample", "n_alleles")
+        }
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, InputError):
+        return None
 
 
 def _temp_files(*folders: str | Path) -> dict[tuple[Path, str], list[Path]]:
@@ -473,6 +684,26 @@ def _temp_files(*folders: str | Path) -> dict[tuple[Path, str], list[Path]]:
     from . import fileio
 
     return fileio.leftovers(folders)
+
+
+def _kept_rows(path: Path) -> list[tuple[tuple[str, ...], str]]:
+    """A kept sample's rows as (its table's columns, the line as written): no parsing."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header, _, body = handle.read().replace("\r\n", "\n").partition("\n")
+    columns = tuple(header.split("\t"))
+    return [(columns, line) for line in body.split("\n") if line]
+
+
+def _shard_line(row: dict[str, str] | tuple[tuple[str, ...], str], columns: list[str]) -> str:
+    """One shard-table line in `columns`: a record's cells, or a kept line moved to them."""
+    if isinstance(row, dict):
+        return "\t".join(tables._cell(row.get(c), c) for c in columns)
+    header, line = row
+    cells = line.split("\t")
+    if len(cells) == len(header) and list(header) == columns[: len(header)]:
+        return line + "\t" * (len(columns) - len(header))
+    where = dict(zip(header, cells, strict=False))
+    return "\t".join(where.get(c, "") for c in columns)
 
 
 def _columns_of(headers: Sequence[Sequence[str]], name: str) -> list[str]:
@@ -634,6 +865,13 @@ def build_parser() -> argparse.ArgumentParser:
             from .annotate import add_germline_options
 
             add_germline_options(p)
+            p.add_argument(
+                "--no-reuse",
+                dest="reuse",
+                action="store_false",
+                help="annotate every sample again (by default a sample whose inputs and "
+                "knowledge-base view are unchanged keeps its outputs)",
+            )
 
     p = sub.add_parser("summarize", help="batch tables from every shard")
     p.add_argument("--manifest", required=True)
@@ -682,6 +920,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     on_error=args.on_error,
                     log=log,
                     germline=_germline_policy(args),
+                    reuse=args.reuse,
                 )
             elif args.stage == "summarize":
                 summarize(args.manifest, args.shard_dirs, args.out_dir)

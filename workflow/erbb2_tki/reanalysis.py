@@ -23,12 +23,14 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .annotate import VERDICT_COLUMNS
 from .errors import InputError
+
+# pandas only for diff_runs (a DataFrame for library users); the CLI never needs it
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_CHANGED = 3
 
@@ -110,35 +112,48 @@ def _results_root(path: Path) -> Path:
     )
 
 
-def _read_tsv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+def _read_tsv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    """A TSV as rows of text (cells exactly as written, '' where a row is short); no pandas."""
     try:
-        frame = pd.read_csv(
-            path, sep="\t", dtype=str, keep_default_na=False, comment=None, na_filter=False
-        )
-    except pd.errors.EmptyDataError:
-        raise InputError(
-            "table is empty (no header line)",
-            path=str(path),
-            fix="re-run the workflow so the table is rewritten",
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        with open(path, encoding="utf-8", newline="") as handle:
+            lines = handle.read().split("\n")
+    except UnicodeDecodeError as err:
         raise InputError(
             f"cannot read as a tab-separated table: {err}",
             path=str(path),
             fix="re-run the workflow so the table is rewritten",
         ) from None
-    from .cells import restore_frame
-
-    restore_frame(frame)  # '-prefixed formula-like text back to what the sample's files say
-    missing = [c for c in required if c not in frame.columns]
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise InputError(
+            "table is empty (no header line)",
+            path=str(path),
+            fix="re-run the workflow so the table is rewritten",
+        )
+    columns = lines[0].split("\t")
+    missing = [c for c in required if c not in columns]
     if missing:
         raise InputError(
-            f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}",
+            f"missing column(s) {', '.join(missing)}; found {', '.join(columns)}",
             path=str(path),
             field=missing[0],
             fix="pass a results folder written by erbb2-tki (tables/*.verdicts.tsv)",
         )
-    return frame
+    from .cells import UNTRUSTED_COLUMNS, restore
+
+    rows = []
+    for line in lines[1:]:
+        cells = line.split("\t")
+        cells += [""] * (len(columns) - len(cells))
+        # '-prefixed formula-like text back to what the sample's files say (cells.py)
+        rows.append(
+            {
+                c: restore(v) if c in UNTRUSTED_COLUMNS else v
+                for c, v in zip(columns, cells, strict=False)
+            }
+        )
+    return rows
 
 
 def load_run(path: str | os.PathLike[str]) -> Run:
@@ -156,8 +171,7 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     summary_path = root / "batch" / "summary.tsv"
     has_summary = summary_path.is_file()
     if has_summary:
-        summary = _read_tsv(summary_path, ("sample", "status"))
-        for _, row in summary.iterrows():
+        for row in _read_tsv(summary_path, ("sample", "status")):
             sample = row["sample"].strip()
             run.status[sample] = row["status"].strip()
             run.status_reason[sample] = str(row.get("reason", "")).strip()
@@ -172,7 +186,7 @@ def load_run(path: str | os.PathLike[str]) -> Run:
         if table != gathered:
             # a sample without verdict rows still has a (header-only) table: it was annotated
             run.verdicts.setdefault(table.name.removesuffix(".verdicts.tsv"), {})
-        for line, (_, row) in enumerate(frame.iterrows(), start=2):
+        for line, row in enumerate(frame, start=2):
             sample, drug = row["sample"].strip(), row["drug"].strip()
             by_drug = run.verdicts.setdefault(sample, {})
             if drug in by_drug:
@@ -237,6 +251,13 @@ def _changed_fields(old: dict[str, str], new: dict[str, str], evidence: bool) ->
 
 
 def diff_runs(old: Run, new: Run, *, evidence: bool = False) -> pd.DataFrame:
+    """diff_rows as a DataFrame (DIFF_COLUMNS plus the reason columns), for library users."""
+    import pandas as pd
+
+    return pd.DataFrame(diff_rows(old, new, evidence=evidence), columns=DIFF_COLUMNS).fillna("")
+
+
+def diff_rows(old: Run, new: Run, *, evidence: bool = False) -> list[dict[str, str]]:
     """Every changed sample x drug verdict and every changed sample status, as a table.
 
     change is one of: status (a sample-level row, drug '*'), added, removed, changed; fields
@@ -274,7 +295,7 @@ def diff_runs(old: Run, new: Run, *, evidence: bool = False) -> pd.DataFrame:
                 row[f"old_{name}"] = (before or {}).get(name, "")
                 row[f"new_{name}"] = (after or {}).get(name, "")
             rows.append(row)
-    return pd.DataFrame(rows, columns=DIFF_COLUMNS).fillna("")
+    return [{name: "" for name in DIFF_COLUMNS} | r for r in rows]
 
 
 def _kb_text(run: Run) -> str:
@@ -290,7 +311,14 @@ def _short_hash(digest: str) -> str:
     return f"{algorithm + ':' if algorithm else ''}{hexdigest[:12]}" if digest else "?"
 
 
-def _answer(row: pd.Series, side: str) -> str:
+def _as_rows(diff: Any) -> list[dict[str, str]]:
+    """diff_rows' list, or diff_runs' DataFrame, as a list of row dicts."""
+    if isinstance(diff, list):
+        return diff
+    return [{k: str(v) for k, v in r.items()} for r in diff.to_dict("records")]
+
+
+def _answer(row: dict[str, str], side: str) -> str:
     verdict = row[f"{side}_verdict"]
     if not verdict:
         status = row[f"{side}_status"]
@@ -300,25 +328,30 @@ def _answer(row: pd.Series, side: str) -> str:
     return verdict + (f" [{'; '.join(detail)}]" if detail else "")
 
 
-def format_text(old: Run, new: Run, diff: pd.DataFrame) -> str:
+def format_text(old: Run, new: Run, diff: list[dict[str, str]] | pd.DataFrame) -> str:
     """The diff as text for a person: one block per sample, old -> new with the evidence."""
-    verdict_rows = diff[diff["change"] != "status"]
-    status_rows = diff[diff["change"] == "status"]
+    diff = _as_rows(diff)
+    verdict_rows = [r for r in diff if r["change"] != "status"]
+    status_rows = [r for r in diff if r["change"] == "status"]
     lines = [
         f"old: {old.path}  ({len(old.samples)} samples; {_kb_text(old)})",
         f"new: {new.path}  ({len(new.samples)} samples; {_kb_text(new)})",
     ]
-    if diff.empty:
+    if not diff:
         lines.append("No verdict changed.")
         return "\n".join(lines) + "\n"
     lines.append(
-        f"{len(verdict_rows)} verdict(s) changed in {verdict_rows['sample'].nunique()} sample(s); "
+        f"{len(verdict_rows)} verdict(s) changed in {len({r['sample'] for r in verdict_rows})} "
+        "sample(s); "
         f"{len(status_rows)} sample status change(s)."
     )
-    for sample, group in diff.groupby("sample", sort=True):
+    groups: dict[str, list[dict[str, str]]] = {}
+    for row in diff:
+        groups.setdefault(row["sample"], []).append(row)
+    for sample, group in sorted(groups.items()):
         lines.append("")
         lines.append(f"sample {sample}")
-        for _, row in group.iterrows():
+        for row in group:
             if row["change"] == "status":
                 reason = f": {row['new_reason']}" if row["new_reason"] else ""
                 lines.append(f"  status: {row['old_status']} -> {row['new_status']}{reason}")
@@ -341,13 +374,12 @@ def format_text(old: Run, new: Run, diff: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_diff_tsv(diff: pd.DataFrame, out: str | os.PathLike[str]) -> None:
-    """Write the diff table atomically (a temp file beside it, then rename)."""
+def write_diff_tsv(diff: list[dict[str, str]] | pd.DataFrame, out: str | os.PathLike[str]) -> None:
+    """Write the diff table (DIFF_COLUMNS, cells as text) atomically."""
     from . import fileio
+    from .tables import records_tsv_bytes
 
-    fileio.atomic_write_bytes(
-        out, diff.to_csv(sep="\t", index=False, lineterminator="\n").encode("utf-8")
-    )
+    fileio.atomic_write_bytes(out, records_tsv_bytes(_as_rows(diff), DIFF_COLUMNS))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -380,9 +412,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run_cli(args: argparse.Namespace, stdout: TextIO | None = None) -> int:
     """Run the diff; 0 when nothing changed, EXIT_CHANGED when something did."""
     old, new = load_run(args.old), load_run(args.new)
-    diff = diff_runs(old, new, evidence=args.evidence)
+    diff = diff_rows(old, new, evidence=args.evidence)
     if args.tsv:
         write_diff_tsv(diff, args.tsv)
     if not args.quiet:
         (stdout or sys.stdout).write(format_text(old, new, diff))
-    return EXIT_CHANGED if not diff.empty else 0
+    return EXIT_CHANGED if diff else 0

@@ -11,6 +11,7 @@ flanking positions; callers decide what an unknown base means (REF not checkable
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,7 +283,19 @@ def _check(t: Transcript) -> list[str]:
 
 @functools.cache
 def _load(path: str) -> Transcript:
-    return parse_transcript(Path(path))
+    """Parse and check the model, through the on-disk cache (diskcache.py) keyed by its bytes."""
+    from . import diskcache
+
+    try:
+        key = diskcache.key_of("transcript", Path(path).read_bytes())
+    except OSError:
+        return parse_transcript(Path(path))  # says what is wrong with the path
+    cached = diskcache.read("transcript", key, Transcript)
+    if cached is not None:
+        return dataclasses.replace(cached, source_path=str(path))
+    transcript = parse_transcript(Path(path))
+    diskcache.write("transcript", key, transcript)
+    return transcript
 
 
 def load_transcript(annotations_dir: Path | None = None) -> Transcript:

@@ -9,19 +9,23 @@ from __future__ import annotations
 import os
 from typing import IO, Any
 
-import yaml
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 def load_yaml(source: str | bytes | IO[str] | IO[bytes]) -> Any:
-    """Parse one YAML document with the safe loader (C implementation when available)."""
-    return yaml.load(source, Loader=_LOADER)
+    """Parse one YAML document with the safe loader (C implementation when available).
+
+    yaml is imported here, not at module level: `erbb2-tki --help` and a warm knowledge-base
+    load (from the cache, see knowledge.py) never parse YAML.
+    """
+    import yaml
+
+    return yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def load_yaml_file(path: str | os.PathLike[str], fix: str = "") -> Any:
     """Parse a YAML file; a syntax error or non-UTF-8 text is one InputError naming the file,
     the line and the fix (never a parser traceback)."""
+    import yaml
+
     from .errors import InputError
 
     try:
