@@ -892,6 +892,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="annotated VCF: plain text for .vcf, bgzipped with a .tbi index for .vcf.gz, BCF for .bcf",
     )
     p.add_argument(
+        "--out-report",
+        help="the sample's self-contained HTML report page (written for a failed input too, "
+        "saying why)",
+    )
+    p.add_argument(
         "--annotations",
         help="annotations folder (knowledge/ and transcripts/; default: $ERBB2_TKI_ANNOTATIONS, "
         "else the bundled annotations/)",
@@ -955,36 +960,46 @@ def run_cli(args: argparse.Namespace) -> int:
         os.environ[paths.ANNOTATIONS_ENV] = str(paths.annotations_dir(args.annotations).resolve())
     kb = knowledge.load_knowledge()
     build = None if args.build == "auto" else args.build
-    outputs = (args.out_tsv, args.out_tki, args.out_verdicts, args.out_vcf)
+    outputs = (args.out_tsv, args.out_tki, args.out_verdicts, args.out_vcf, args.out_report)
     to_stdout = args.out_tsv == "-" or not any(outputs)
     out_alleles = None if to_stdout else args.out_tsv
     label = args.label or args.sample or _stem(Path(args.input))
-    with tempfile.TemporaryDirectory(prefix="erbb2-tki-") as tmp:
-        region_vcf = Path(tmp) / "region.vcf.gz"
-        extracted = extract.extract_sample(
-            args.input,
-            region_vcf,
-            build=build,
-            sample=label,
-            assume_sorted=getattr(args, "assume_sorted", False),
-        )
-        result = annotate_sample(
-            label,
-            region_vcf,
-            build=extracted.build,
-            tumour_sample=args.sample,
-            normal_sample=args.normal_sample,
-            tumour_type=args.tumour_type,
-            kb=kb,
-            out_vcf=args.out_vcf,
-            out_alleles=out_alleles,
-            out_tki=args.out_tki,
-            out_verdicts=args.out_verdicts,
-            include_filtered=args.include_filtered,
-            source=args.input,
-            region=extracted.region,
-            germline=germline_policy(args),
-        )
+    stage = "extract"
+    extracted = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="erbb2-tki-") as tmp:
+            region_vcf = Path(tmp) / "region.vcf.gz"
+            extracted = extract.extract_sample(
+                args.input,
+                region_vcf,
+                build=build,
+                sample=label,
+                assume_sorted=getattr(args, "assume_sorted", False),
+            )
+            stage = "annotate"
+            result = annotate_sample(
+                label,
+                region_vcf,
+                build=extracted.build,
+                tumour_sample=args.sample,
+                normal_sample=args.normal_sample,
+                tumour_type=args.tumour_type,
+                kb=kb,
+                out_vcf=args.out_vcf,
+                out_alleles=out_alleles,
+                out_tki=args.out_tki,
+                out_verdicts=args.out_verdicts,
+                include_filtered=args.include_filtered,
+                source=args.input,
+                region=extracted.region,
+                germline=germline_policy(args),
+            )
+    except InputError as err:
+        if args.out_report:
+            _write_report(args, kb, label, extracted, None, stage=stage, reason=str(err))
+        raise
+    if args.out_report:
+        _write_report(args, kb, label, extracted, result)
     if to_stdout:
         from .tables import records_tsv_bytes
 
@@ -1007,6 +1022,51 @@ def run_cli(args: argparse.Namespace) -> int:
             file=report,
         )
     return 0
+
+
+def _write_report(
+    args: argparse.Namespace,
+    kb: Any,
+    label: str,
+    extracted: Any,
+    result: SampleResult | None,
+    *,
+    stage: str = "annotate",
+    reason: str = "",
+) -> None:
+    """The sample's report page (--out-report), for a finished or a failed annotation."""
+    from . import patient_report
+    from .transcript import load_transcript
+
+    code = ""
+    if args.tumour_type:
+        try:
+            code = kb.resolve_tumour_type(args.tumour_type) or ""
+        except InputError:
+            code = str(args.tumour_type)
+    status = {
+        "sample": label,
+        "status": "ok" if result is not None else "failed",
+        "stage": stage,
+        "reason": reason,
+        "build": result.build if result else str(getattr(extracted, "build", "") or ""),
+        "tumour_type": code,
+        "tumour_sample": (result.tumour_sample or "") if result else str(args.sample or ""),
+        "normal_sample": str(args.normal_sample or ""),
+        "n_records": str(getattr(extracted, "n_records", "") or ""),
+        "vcf": str(args.input),
+        "vcf_sha256": patient_report.file_sha256(args.input),
+        "kb_version": str(kb.version),
+        "kb_hash": str(kb.content_hash),
+    }
+    rows = result.rows if result is not None else {}
+    try:
+        transcript = load_transcript()
+    except Exception:  # the page draws the protein without domains
+        transcript = None
+    patient_report.write_page(
+        patient_report.page_from_tables(status, rows, kb, transcript), args.out_report
+    )
 
 
 def _stem(path: Path) -> str:

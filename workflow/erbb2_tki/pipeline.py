@@ -7,8 +7,9 @@ Stages and what they write (all atomically):
   manifest   results/batch/samples.tsv             the resolved sheet with each sample's shard
   extract    results/extract/shard_{k}/            {sample}.erbb2.vcf.gz + status.tsv
   annotate   results/annotate/shard_{k}/           status/alleles/evidence/verdicts/structural.tsv
-             + per sample results/annotated/{sample}.erbb2.annotated.vcf.gz(.tbi) and
-               results/tables/{sample}.{alleles,tki,verdicts,structural}.tsv
+             + per sample results/annotated/{sample}.erbb2.annotated.vcf.gz(.tbi),
+               results/tables/{sample}.{alleles,tki,verdicts,structural}.tsv and the sample's
+               page results/reports/{sample}.html (ok or failed; patient_report.py)
   summarize  results/batch/                        summary.tsv, drug_matrix.tsv, alleles.tsv,
                                                    evidence.tsv, verdicts.tsv, summary.xlsx,
                                                    erbb2_tki_mqc.tsv
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__, shards, tables
+from . import __version__, patient_report, shards, tables
 from . import samples as sample_sheet
 from .errors import InputError
 
@@ -62,6 +63,7 @@ EXTRACT_STATUS_COLUMNS = [
     "contig",
     "note",
     "region",
+    "vcf_sha256",
 ]
 STATUS_COLUMNS = [
     "sample",
@@ -79,6 +81,8 @@ STATUS_COLUMNS = [
     "kb_version",
     "kb_hash",
     "vcf",
+    "vcf_sha256",
+    "report",
 ]
 # Shard-level tables (annotate) and batch tables (summarize) share their names.
 SHARD_TABLES = ("alleles", "evidence", "verdicts", "structural")
@@ -281,6 +285,9 @@ def extract_shard(
     records = []
     for row in rows:
         out = extracted_path(folder, row.sample)
+        # The checksum the sample's report page prints: read here, where the VCF is an input
+        # and the job re-runs only when it changes (about 2 s per GB).
+        checksum = patient_report.file_sha256(row.vcf)
 
         def run(row: sample_sheet.SampleRow = row, out: Path = out) -> Any:
             if not Path(row.vcf).exists():
@@ -308,6 +315,7 @@ def extract_shard(
                 "contig": str(getattr(result, "contig", "") or ""),
                 "note": str(getattr(result, "note", "") or ""),
                 "region": str(getattr(result, "region_text", "") or ""),
+                "vcf_sha256": checksum,
             }
             log.info(
                 f"ok extract {row.sample}: {record['n_records']} records, build "
@@ -316,7 +324,12 @@ def extract_shard(
         else:
             out.unlink(missing_ok=True)
             Path(f"{out}.tbi").unlink(missing_ok=True)
-            record = {"sample": row.sample, "status": FAILED, "reason": outcome.reason}
+            record = {
+                "sample": row.sample,
+                "status": FAILED,
+                "reason": outcome.reason,
+                "vcf_sha256": checksum,
+            }
         records.append(record)
     status = [{c: r.get(c, "") for c in EXTRACT_STATUS_COLUMNS} for r in records]
     tables.atomic_write_bytes(
@@ -352,13 +365,15 @@ def annotate_shard(
     log: JobLog | None = None,
     germline: Any = None,
     reuse: bool = True,
+    reports_dir: str = "",
 ) -> list[dict[str, str]]:
     """Annotate every successfully extracted sample of one shard; write its outputs and shard tables.
 
     Returns the shard's status rows. No pandas on this path: its import cost more than the work.
     With `reuse`, a sample whose inputs are unchanged and whose knowledge-base view is the same
     under this knowledge base keeps its outputs (see "Re-analysis" below); its status row then
-    names the knowledge-base version its verdicts came from.
+    names the knowledge-base version its verdicts came from. With `reports_dir`, every sample of
+    the shard (ok or failed) also gets its report page `{reports_dir}/{sample}.html`.
     """
     from . import annotate, extract, knowledge
     from .paths import annotations_dir
@@ -377,6 +392,7 @@ def annotate_shard(
     # rows as dicts, or (kept samples) as (columns, line) from their tables: no re-parsing
     shard_tables: dict[str, list[Any]] = {name: [] for name in SHARD_TABLES}
     leftovers = _temp_files(annotated_dir, tables_dir)
+    transcript = _transcript_or_none() if reports_dir else None
     for row in rows:
         outputs = per_sample_outputs(annotated_dir, tables_dir, row.sample)
         view_path = kb_view_path(tables_dir, row.sample)
@@ -406,6 +422,8 @@ def annotate_shard(
                     "n_records": str(extracted.get("n_records", "")),
                     "note": str(extracted.get("note", "")),
                     "vcf": row.vcf_as_given or row.vcf,
+                    "vcf_sha256": str(extracted.get("vcf_sha256", "")),
+                    "report": f"reports/{row.sample}.html" if reports_dir else "",
                     "kb_version": kept["kb_version"],
                     "kb_hash": kept["kb_hash"],
                     "tumour_sample": kept["tumour_sample"],
@@ -435,13 +453,25 @@ def annotate_shard(
             "n_records": str(extracted.get("n_records", "")),
             "note": str(extracted.get("note", "")),
             "vcf": row.vcf_as_given or row.vcf,
+            "vcf_sha256": str(extracted.get("vcf_sha256", "")),
             "kb_version": str(kb.version),
             "kb_hash": str(kb.content_hash),
         }
+        if reports_dir:
+            base["report"] = f"reports/{row.sample}.html"
+
+        def page(status: dict[str, str], tables_rows: dict[str, Any], row: Any = row) -> None:
+            if reports_dir:
+                info = {**status, "normal_sample": row.normal_sample}
+                patient_report.write_page(
+                    patient_report.page_from_tables(info, tables_rows, kb, transcript),
+                    Path(reports_dir) / f"{row.sample}.html",
+                )
+
         if extracted["status"] != OK:
-            status_rows.append(
-                {**base, "status": FAILED, "stage": "extract", "reason": extracted["reason"]}
-            )
+            failed = {**base, "status": FAILED, "stage": "extract", "reason": extracted["reason"]}
+            status_rows.append(failed)
+            page(failed, {})
             continue
 
         def run(
@@ -475,9 +505,9 @@ def annotate_shard(
         if outcome.status != OK:
             for path in outputs.values():
                 path.unlink(missing_ok=True)
-            status_rows.append(
-                {**base, "status": FAILED, "stage": "annotate", "reason": outcome.reason}
-            )
+            failed = {**base, "status": FAILED, "stage": "annotate", "reason": outcome.reason}
+            status_rows.append(failed)
+            page(failed, {})
             continue
         result = outcome.value
         # The rows as annotate wrote them to the per-sample tables (text, not re-typed).
@@ -489,17 +519,17 @@ def annotate_shard(
         ):
             shard_tables[name].extend(result.rows[key])
         n_alleles = len(result.rows["alleles"])
-        status_rows.append(
-            {
-                **base,
-                "status": OK,
-                "stage": "annotate",
-                "reason": "",
-                "build": result.build,
-                "tumour_sample": result.tumour_sample or "",
-                "n_alleles": str(n_alleles),
-            }
-        )
+        done = {
+            **base,
+            "status": OK,
+            "stage": "annotate",
+            "reason": "",
+            "build": result.build,
+            "tumour_sample": result.tumour_sample or "",
+            "n_alleles": str(n_alleles),
+        }
+        status_rows.append(done)
+        page(done, result.rows)
         log.info(f"ok annotate {row.sample}: {n_alleles} alleles")
         if input_digest is not None:
             _write_view(view_path, input_digest, kb, row, result, outputs, str(n_alleles))
@@ -672,6 +702,17 @@ def _reusable(
             for key in ("kb_version", "kb_hash", "build", "tumour_sample", "n_alleles")
         }
     except (OSError, ValueError, TypeError, KeyError, AttributeError, InputError):
+        return None
+
+
+def _transcript_or_none() -> Any:
+    """The transcript model for the pages' domain map (None when it cannot be loaded: the page
+    then draws the protein without domains rather than failing the shard)."""
+    from .transcript import load_transcript
+
+    try:
+        return load_transcript()
+    except Exception:
         return None
 
 
@@ -872,6 +913,7 @@ def build_parser() -> argparse.ArgumentParser:
                 help="annotate every sample again (by default a sample whose inputs and "
                 "knowledge-base view are unchanged keeps its outputs)",
             )
+            p.add_argument("--reports-dir", default="", help="write each sample's report page here")
 
     p = sub.add_parser("summarize", help="batch tables from every shard")
     p.add_argument("--manifest", required=True)
@@ -921,6 +963,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     log=log,
                     germline=_germline_policy(args),
                     reuse=args.reuse,
+                    reports_dir=args.reports_dir,
                 )
             elif args.stage == "summarize":
                 summarize(args.manifest, args.shard_dirs, args.out_dir)

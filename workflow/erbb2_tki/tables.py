@@ -55,6 +55,8 @@ SUMMARY_COLUMNS = [
     "note",
     "kb_version",
     "vcf",
+    "vcf_sha256",
+    "report",
 ]
 
 VERDICTS = vocab.VERDICTS
@@ -396,6 +398,8 @@ def summary_row(
         "note": str(status.get("note", "")),
         "kb_version": str(status.get("kb_version", "")),
         "vcf": str(status.get("vcf", "")),
+        "vcf_sha256": str(status.get("vcf_sha256", "")),
+        "report": str(status.get("report", "")),
     }
 
 

@@ -198,8 +198,15 @@ def report_settings(wildcards):
     return [f"--setting={key}={config[key]}" for key in keys]
 
 
+def report_pdf_tables(wildcards):
+    """One table per shard listing its PDFs, when config report_pdf asks for them."""
+    if not config.get("report_pdf", False):
+        return []
+    return [f"results/batch/report_pdf/shard_{k}.tsv" for k in SHARDS]
+
+
 def batch_outputs(wildcards):
-    return [
+    return report_pdf_tables(wildcards) + [
         "results/batch/summary.tsv",
         "results/batch/drug_matrix.tsv",
         "results/batch/summary.xlsx",
