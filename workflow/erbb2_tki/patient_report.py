@@ -24,6 +24,7 @@ No pandas here: this runs on the per-sample path.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import html
 import os
@@ -797,10 +798,10 @@ def page_from_tables(
     """A PageInput from a status row and the sample's table rows (alleles, verdicts, structural)."""
     code = str(status.get("tumour_type") or "")
     if code and kb is not None:
-        try:  # the sheet may spell it in lower case or as an alias (CRC)
+        # the sheet may spell it in lower case or as an alias (CRC); an unknown code fails the
+        # sample, and its page shows the code as given
+        with contextlib.suppress(Exception):
             code = str(kb.resolve_tumour_type(code) or code)
-        except Exception:
-            pass  # an unknown code fails the sample; the page shows it as given
         status = {**status, "tumour_type": code}
     return PageInput(
         status=status,

@@ -391,10 +391,11 @@ def annotate_shard(
     status_rows = []
     # rows as dicts, or (kept samples) as (columns, line) from their tables: no re-parsing
     shard_tables: dict[str, list[Any]] = {name: [] for name in SHARD_TABLES}
-    leftovers = _temp_files(annotated_dir, tables_dir)
+    leftovers = _temp_files(annotated_dir, tables_dir, *([reports_dir] if reports_dir else []))
     transcript = _transcript_or_none() if reports_dir else None
     for row in rows:
         outputs = per_sample_outputs(annotated_dir, tables_dir, row.sample)
+        page_path = Path(reports_dir) / f"{row.sample}.html" if reports_dir else None
         view_path = kb_view_path(tables_dir, row.sample)
         extracted = extract_status.get(row.sample, {"status": FAILED, "reason": "not extracted"})
         input_digest = _sample_digest(
@@ -439,6 +440,8 @@ def annotate_shard(
         view_path.unlink(missing_ok=True)
         # A re-run must not leave an older run's outputs beside a sample that now fails, nor
         # the temporary files of a run that was killed while writing them.
+        for leftover in leftovers.get((page_path.parent, page_path.name), ()) if page_path else ():
+            leftover.unlink(missing_ok=True)
         for path in outputs.values():
             path.unlink(missing_ok=True)
             for leftover in leftovers.get((path.parent, path.name), ()):
@@ -460,12 +463,16 @@ def annotate_shard(
         if reports_dir:
             base["report"] = f"reports/{row.sample}.html"
 
-        def page(status: dict[str, str], tables_rows: dict[str, Any], row: Any = row) -> None:
-            if reports_dir:
+        def page(
+            status: dict[str, str],
+            tables_rows: dict[str, Any],
+            row: Any = row,
+            page_path: Path | None = page_path,
+        ) -> None:
+            if page_path is not None:
                 info = {**status, "normal_sample": row.normal_sample}
                 patient_report.write_page(
-                    patient_report.page_from_tables(info, tables_rows, kb, transcript),
-                    Path(reports_dir) / f"{row.sample}.html",
+                    patient_report.page_from_tables(info, tables_rows, kb, transcript), page_path
                 )
 
         if extracted["status"] != OK:
