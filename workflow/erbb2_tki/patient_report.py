@@ -337,18 +337,37 @@ def lollipop_svg(
     """Inline SVG: this sample's alleles as stems on the NP_004439.2 domain map.
 
     Used alleles are filled circles, set-aside alleles hollow grey; labels are staggered over
-    three heights so neighbours stay readable. Alleles without a protein position (intronic,
+    up to four heights so neighbours stay readable. Alleles without a protein position (intronic,
     UTR) are left out and named in the caption by the caller.
     """
     width, left, right = 960, 30, 20
-    track_y, track_h = 150, 22
     scale = (width - left - right) / PROTEIN_LENGTH
 
     def x(residue: int) -> float:
         return round(left + (min(max(residue, 1), PROTEIN_LENGTH) - 0.5) * scale, 1)
 
+    # label rows first (the lowest row whose last label ends before this one starts), so the
+    # figure is only as tall as its labels need
+    stems = []
+    last_end = [-1000.0] * 4
+    for residue, label, used in _placed_alleles(alleles):
+        cx = x(residue)
+        half = 3.5 * len(label) + 4
+        free = [r for r in range(len(last_end)) if cx - half > last_end[r]]
+        # no free row (many alleles close together): the row whose last label ends first
+        row = free[0] if free else min(range(len(last_end)), key=last_end.__getitem__)
+        last_end[row] = cx + half
+        stems.append((cx, label, used, row))
+    n_rows = max((row for *_, row in stems), default=0) + 1
+    spacing = 34
+
+    def head(row: int) -> int:
+        return 28 + spacing * (n_rows - 1 - row)
+
+    track_y, track_h = head(0) + 30, 22
+    height = track_y + track_h + 20
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 200" width="100%" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
         'role="img" aria-labelledby="lollipop-title">',
         '<title id="lollipop-title">ERBB2 alleles of this sample on NP_004439.2</title>',
         f'<rect x="{left}" y="{track_y + 8}" width="{width - left - right}" height="6" fill="#bbb"/>',
@@ -368,17 +387,11 @@ def lollipop_svg(
             )
     for residue in (1, 250, 500, 750, 1000, PROTEIN_LENGTH):
         parts.append(
-            f'<text x="{x(residue)}" y="{track_y + 36}" font-size="10" text-anchor="middle" '
-            f'fill="#555">{residue}</text>'
+            f'<text x="{x(residue)}" y="{track_y + track_h + 14}" font-size="10" '
+            f'text-anchor="middle" fill="#555">{residue}</text>'
         )
-    placed = _placed_alleles(alleles)
-    last_x = [-1000.0, -1000.0, -1000.0]
-    for residue, label, used in placed:
-        cx = x(residue)
-        # the lowest label row whose last label ends before this one starts
-        row = next((r for r in range(3) if cx - last_x[r] > 7 * len(label) + 6), 0)
-        last_x[row] = cx
-        top = 100 - 38 * row
+    for cx, label, used, row in stems:
+        top = head(row)
         colour = "#0072B2" if used else "#999"
         fill = colour if used else "#fff"
         parts.append(
@@ -388,8 +401,11 @@ def lollipop_svg(
         parts.append(
             f'<circle cx="{cx}" cy="{top}" r="6" fill="{fill}" stroke="{colour}" stroke-width="2"/>'
         )
+    # labels last, with a white halo, so a taller neighbour's stem never hides one
+    for cx, label, _, row in stems:
         parts.append(
-            f'<text x="{cx}" y="{top - 10}" font-size="11" text-anchor="middle">{_e(label)}</text>'
+            f'<text x="{cx}" y="{head(row) - 10}" font-size="11" text-anchor="middle" '
+            f'stroke="#fff" stroke-width="3" paint-order="stroke">{_e(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
