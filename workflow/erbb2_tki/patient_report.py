@@ -390,7 +390,7 @@ def lollipop_svg(
             f'<text x="{x(residue)}" y="{track_y + track_h + 14}" font-size="10" '
             f'text-anchor="middle" fill="#555">{residue}</text>'
         )
-    for cx, label, used, row in stems:
+    for cx, _label, used, row in stems:
         top = head(row)
         colour = "#0072B2" if used else "#999"
         fill = colour if used else "#fff"
