@@ -51,6 +51,8 @@ rule report_pdf_shard:
         "results/logs/report_pdf_shard/shard_{shard}.log",
     benchmark:
         "results/benchmarks/report_pdf_shard/shard_{shard}.tsv"
+    conda:
+        "../envs/erbb2_tki.yaml"
     threads: 1
     resources:
         mem_mb=1500,
