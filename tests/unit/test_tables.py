@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from erbb2_tki import tables
 
@@ -182,7 +183,8 @@ def test_excel_sheets_frozen_filtered_and_sized(tmp_path: Path, summary: pd.Data
     assert book.sheetnames == ["summary", "alleles", "drug matrix", "verdicts"]
     sheet = book["summary"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:W{len(summary) + 1}"
+    last = get_column_letter(len(tables.SUMMARY_COLUMNS))
+    assert sheet.auto_filter.ref == f"A1:{last}{len(summary) + 1}"
     assert [c.value for c in sheet[1]][:3] == ["sample", "status", "reason"]
     assert sheet["A2"].value == "P1"
     assert sheet["H3"].value == 3  # n_alleles of P2, stored as a number
