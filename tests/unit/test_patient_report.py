@@ -437,11 +437,13 @@ HEADER_TN = """##fileformat=VCFv4.2
 ##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">
 #CHROM	POS	ID	REF	ALT	QUAL	FILTER	INFO	FORMAT	{tumour}	NORMAL
 """
+# A FILTER value the header does not declare (htslib reads it, with a warning).
+HOSTILE_FILTER = "<img_src=x_onerror=alert(1)>;javascript:alert(1)"
 # L755S (somatic, tumour only) and T798I (FILTER weak_evidence: set aside); hostile INFO text.
 BODY_TN = (
     "chr17\t39723967\t.\tT\tC\t50\tPASS\tDP=100;NOTE=<script>alert(1)</script>\t"
     "GT:AD:AF:DP\t0/1:60,40:0.4:100\t0/0:50,0:0:50\n"
-    "chr17\t39724811\t.\tC\tT\t50\tweak_evidence\tDP=100;NOTE=javascript:alert(1)\t"
+    "chr17\t39724811\t.\tC\tT\t50\t{filter}\tDP=100;NOTE=javascript:alert(1)\t"
     "GT:AD:AF:DP\t0/1:88,12:0.12:100\t0/0:50,0:0:50\n"
 )
 TUMOUR_NAME = "T<script>alert(1)</script>"
@@ -452,14 +454,14 @@ def kb():
     return load_knowledge()
 
 
-def _tn_vcf(tmp_path: Path) -> Path:
+def _tn_vcf(tmp_path: Path, filter: str = "weak_evidence") -> Path:
     path = tmp_path / "tn.vcf"
-    path.write_text(HEADER_TN.format(tumour=TUMOUR_NAME) + BODY_TN)
+    path.write_text(HEADER_TN.format(tumour=TUMOUR_NAME) + BODY_TN.format(filter=filter))
     return path
 
 
 def test_cli_out_report_writes_the_page_with_hostile_names_escaped(tmp_path, capsys):
-    vcf = _tn_vcf(tmp_path)
+    vcf = _tn_vcf(tmp_path, filter=HOSTILE_FILTER)
     out = tmp_path / "report.html"
     code = main(
         [
@@ -490,6 +492,7 @@ def test_cli_out_report_writes_the_page_with_hostile_names_escaped(tmp_path, cap
     assert pr.file_sha256(vcf) in text
     assert "p.L755S" in text
     assert "set aside: the variant caller's FILTER is not PASS" in text  # T798I
+    assert HOSTILE_FILTER in text  # shown as text
 
 
 def test_cli_out_report_for_a_failed_input_says_why(tmp_path):
