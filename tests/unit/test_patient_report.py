@@ -104,7 +104,7 @@ VERDICTS = [
         warnings="other_tumour_resistance:COADREAD;brand_new_code:xyz",
     ),
     _verdict("lapatinib", "resistant", "D", "II", oncokb_level="R2"),
-    _verdict("tucatinib", "conflicting", "C", "II"),
+    _verdict("tucatinib", "conflicting", "C", "II", warnings="component_resistant:lapatinib"),
     _verdict("dacomitinib", "no_evidence", "", "", citations="", alleles="", context=""),
 ]
 DOMAINS = [("extracellular domain I", 23, 217), ("kinase domain", 720, 987)]
@@ -235,7 +235,8 @@ def test_therapies_are_grouped_tier_i_then_tier_ii_then_against_then_no_evidence
 def test_warnings_are_spelled_out_in_words_and_unknown_codes_stay_visible():
     text = _visible(pr.render_page(_page()))
     assert "the sample carries p.T798I, a known TKI-resistance allele" in text
-    assert "resistance was reported in another tumour type (COADREAD)" in text
+    assert "resistance was reported only in another tumour type (COADREAD)" in text
+    assert "lapatinib, a component of this combination, is resistant" in text
     assert "brand new code: xyz" in text
     assert "resistance_allele" not in text
 

@@ -73,31 +73,27 @@ SET_ASIDE_WORDS = {
 # as their code with underscores read as spaces, so a new code is never hidden.
 WARNING_WORDS = {
     "resistance_allele": (
-        "the sample carries {detail}, a known TKI-resistance allele, and no evidence specific to "
-        "it exists for this drug"
+        "the sample carries {detail}, a known TKI-resistance allele, and this drug has no "
+        "evidence specific to it"
     ),
     "other_tumour_resistance": (
-        "resistance was reported in another tumour type ({detail}); noted, not counted as "
-        "resistance in this tumour"
+        "resistance was reported only in another tumour type ({detail}); shown, not applied to "
+        "this sample"
     ),
-    "resistance_carried_over": (
-        "resistance of a component drug ({detail}) carries over to this combination"
+    "component_resistant": (
+        "{detail}, a component of this combination, is resistant for this sample; the "
+        "resistance carries over to the combination"
     ),
-    "class_limited_benefit": (
-        "a class-level row reports limited benefit ({detail}); allele-level evidence decided"
+    "class_outranks_allele": (
+        "class-level evidence outranked allele-level evidence for {detail}: see the reason"
     ),
-    "class_overridden": "class-level evidence was set aside in favour of allele-level evidence",
-    "conflicting_evidence": "evidence points both ways ({detail})",
-    "other_tumour_type": "the deciding evidence comes from another tumour type ({detail})",
-    "subtype_evidence": "evidence recorded for a subtype of this tumour type ({detail})",
-    "germline_set_aside": "germline allele(s) set aside: {detail}",
-    "filtered_set_aside": "filtered allele(s) set aside: {detail}",
+    "non_target_allele": "{detail} is not a drug target; its evidence is set aside",
     "possible_amplification": (
-        "a possible ERBB2 amplification record is in the VCF; copy number is not assessed"
+        "the VCF holds a possible ERBB2 amplification record; copy number is not assessed here"
     ),
-    "preclinical_only": "the only evidence is preclinical",
-    "no_benefit": "a trial or cohort showed no clinical benefit ({detail})",
-    "reduced_sensitivity": "evidence of reduced sensitivity ({detail})",
+    "no_tumour_type": (
+        "the sample has no tumour type, so no evidence counts as the same tumour type"
+    ),
 }
 VERDICT_CLASS = {
     "sensitive": "v-sens",
