@@ -546,3 +546,29 @@ def test_annotate_shard_writes_a_page_for_every_sample_ok_or_failed(tmp_path):
     assert "What to fix: correct the vcf path" in _visible(failed)
     for page in (ok, failed):
         _assert_inert(page)
+
+
+def test_a_page_that_cannot_be_rendered_costs_the_sample_nothing_but_its_link(
+    tmp_path, monkeypatch
+):
+    from erbb2_tki import pipeline
+    from erbb2_tki.samples import SampleRow
+
+    def broken(page):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(pr, "render_page", broken)
+    vcf = _tn_vcf(tmp_path)
+    rows = [SampleRow(sample="S1", vcf=str(vcf), tumor_sample=TUMOUR_NAME, build="GRCh38")]
+    pipeline.extract_shard(rows, tmp_path / "extract")
+    status = pipeline.annotate_shard(
+        rows,
+        tmp_path / "extract",
+        tmp_path / "annotate",
+        annotated_dir=str(tmp_path / "annotated"),
+        tables_dir=str(tmp_path / "tables"),
+        reports_dir=str(tmp_path / "reports"),
+    )
+    assert status[0]["status"] == "ok" and status[0]["report"] == ""
+    assert (tmp_path / "tables" / "S1.alleles.tsv").is_file()
+    assert not (tmp_path / "reports" / "S1.html").exists()

@@ -469,11 +469,23 @@ def annotate_shard(
             row: Any = row,
             page_path: Path | None = page_path,
         ) -> None:
-            if page_path is not None:
-                info = {**status, "normal_sample": row.normal_sample}
+            if page_path is None:
+                return
+            info = {**status, "normal_sample": row.normal_sample}
+            try:
                 patient_report.write_page(
                     patient_report.page_from_tables(info, tables_rows, kb, transcript), page_path
                 )
+            except Exception as err:
+                # a bug in the page must not lose the sample's tables: log it, link nothing
+                status["report"] = ""
+                log.failure(
+                    f"report page of {row.sample} not written (internal error: "
+                    f"{type(err).__name__}: {err}); this is a bug, please report it with the log."
+                )
+                log.info(traceback.format_exc())
+                if on_error == "stop":
+                    raise
 
         if extracted["status"] != OK:
             failed = {**base, "status": FAILED, "stage": "extract", "reason": extracted["reason"]}
