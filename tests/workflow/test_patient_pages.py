@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from workflow_helpers import EXAMPLE_CONFIG, Run, copy_example, run_snakemake
+from workflow_helpers import EXAMPLE_CONFIG, Run, copy_example, job_counts, run_snakemake
 
 from erbb2_tki import patient_report as pr
 from erbb2_tki import tables
@@ -302,3 +302,14 @@ def test_screenshot_of_a_page(small_run: Run, profile: Path, tmp_path: Path) -> 
     )
     assert shot.read_bytes().startswith(b"\x89PNG")
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_pdfs_add_one_job_per_shard_and_pages_add_none(example_sheet: Path, tmp_path: Path) -> None:
+    config = {"samples": example_sheet, **EXAMPLE_CONFIG}
+    plain = job_counts(run_snakemake(tmp_path / "a", "--dry-run", config=config).output)
+    with_pdf = job_counts(
+        run_snakemake(tmp_path / "b", "--dry-run", config={**config, "report_pdf": True}).output
+    )
+    assert "report_pdf_shard" not in plain
+    assert with_pdf.pop("report_pdf_shard") == plain["annotate_shard"]
+    assert with_pdf == plain
