@@ -106,6 +106,15 @@ VERDICTS = [
     _verdict("lapatinib", "resistant", "D", "II", oncokb_level="R2"),
     _verdict("tucatinib", "conflicting", "C", "II", warnings="component_resistant:lapatinib"),
     _verdict("dacomitinib", "no_evidence", "", "", citations="", alleles="", context=""),
+    _verdict(
+        "cetuximab",
+        "no_evidence",
+        "",
+        "",
+        citations="",
+        context="",
+        warnings="other_tumour_resistance:COADREAD",
+    ),
 ]
 DOMAINS = [("extracellular domain I", 23, 217), ("kinase domain", 720, 987)]
 
@@ -229,7 +238,8 @@ def test_therapies_are_grouped_tier_i_then_tier_ii_then_against_then_no_evidence
     # resistant first, then conflicting, then reduced sensitivity; each in words
     assert against.index("lapatinib") < against.index("tucatinib") < against.index("trastuzumab")
     assert "reduced sensitivity" in against and "R2" in against
-    assert "dacomitinib" in page[page.index('id="therapy-none"') :]
+    none = _visible(page[page.index('id="therapy-none"') :].split("</p>")[0])
+    assert "dacomitinib, cetuximab (resistance was reported only in another tumour type" in none
 
 
 def test_warnings_are_spelled_out_in_words_and_unknown_codes_stay_visible():
@@ -258,7 +268,7 @@ def test_alleles_show_origin_and_why_a_germline_call_was_set_aside():
     table = page[page.index('id="alleles-table"') : page.index("</table>", page.index("alleles"))]
     text = _visible(table)
     assert "p.I655V" in text and "germline" in text
-    assert "set aside: germline: carried by the matched normal" in text
+    assert "set aside: germline (in the matched normal, or a common polymorphism)" in text
     assert "12.0%" not in text and "25.0%" in text and "30/120" in text
     assert '<tr class="aside">' in table
     summary = _visible(page[page.index('id="summary"') :].split("</p>")[0])

@@ -62,7 +62,7 @@ CONTEXT_WORDS = {
 ORIGIN_WORDS = {"somatic": "somatic", "germline": "germline", "unknown": "unknown"}
 # Why an allele was set aside (alleles.tsv used_for_verdict "no:<reason>").
 SET_ASIDE_WORDS = {
-    "germline": "germline: carried by the matched normal or a common germline polymorphism",
+    "germline": "germline (in the matched normal, or a common polymorphism)",
     "filtered": "the variant caller's FILTER is not PASS",
     "not_in_tumour_genotype": "the tumour sample's genotype does not carry it",
     "ref_mismatch": "its REF disagrees with the reference genome at NM_004448.4",
@@ -236,6 +236,12 @@ def tumour_type_name(kb: Any, code: str) -> str:
 
 def _used(row: Mapping[str, str]) -> bool:
     return str(row.get("used_for_verdict", "")).strip() == "yes"
+
+
+def _aside_code(row: Mapping[str, str]) -> str:
+    """The short reason ('germline', 'filtered', ...) an allele was set aside."""
+    value = str(row.get("used_for_verdict", "")).strip()
+    return (value[3:] if value.startswith("no:") else value).replace("_", " ") or "not used"
 
 
 def _aside_reason(row: Mapping[str, str]) -> str:
@@ -519,9 +525,7 @@ def summary_text(page: PageInput) -> str:
             "no drug is supported or argued against by its ERBB2 sequence."
         )
     if aside:
-        names = "; ".join(
-            f"{_e(_allele_label(a))} ({_e(_aside_reason(a).split(':')[0])})" for a in aside
-        )
+        names = "; ".join(f"{_e(_allele_label(a))} ({_e(_aside_code(a))})" for a in aside)
         n = len(aside)
         sentences.append(
             f"{n} further call{'s were' if n != 1 else ' was'} listed but set aside: {names}."
@@ -697,7 +701,12 @@ def _therapies_section(page: PageInput) -> str:
     if not any(groups[k] for k in ("tier1", "tier2", "against")):
         parts.append("<p>No drug has knowledge-base evidence for this sample's alleles.</p>")
     if groups["none"]:
-        names = ", ".join(_e(r.get("drug")) for r in groups["none"])
+        # a drug without evidence may still carry a note (e.g. other-tumour resistance)
+        names = ", ".join(
+            _e(r.get("drug"))
+            + (f" ({_e('; '.join(warning_text(w) for w in _warnings(r)))})" if _warnings(r) else "")
+            for r in groups["none"]
+        )
         parts.append(
             f'<h3>No evidence</h3><p id="therapy-none" class="muted">No knowledge-base evidence '
             f"for this sample's alleles: {names}.</p>"
