@@ -281,7 +281,7 @@ def _tier(row: Mapping[str, str]) -> str:
 def warning_text(code: str) -> str:
     """One warning code (`code` or `code:detail`) in words."""
     name, _, detail = code.partition(":")
-    name = name.strip()
+    name, detail = name.strip(), ", ".join(d.strip() for d in detail.split(",") if d.strip())
     template = WARNING_WORDS.get(name)
     if template is None:
         words = name.replace("_", " ")
