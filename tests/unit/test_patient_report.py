@@ -239,7 +239,9 @@ def test_therapies_are_grouped_tier_i_then_tier_ii_then_against_then_no_evidence
     assert against.index("lapatinib") < against.index("tucatinib") < against.index("trastuzumab")
     assert "reduced sensitivity" in against and "R2" in against
     none = _visible(page[page.index('id="therapy-none"') :].split("</p>")[0])
-    assert "dacomitinib, cetuximab (resistance was reported only in another tumour type" in none
+    assert "dacomitinib, cetuximab. Notes on some of them are under Conflicts" in none
+    warnings = _visible(page[page.index('id="warnings-list"') :].split("</ul>")[0])
+    assert "shown, not applied to this sample — trastuzumab, cetuximab" in warnings
 
 
 def test_warnings_are_spelled_out_in_words_and_unknown_codes_stay_visible():

@@ -701,15 +701,13 @@ def _therapies_section(page: PageInput) -> str:
     if not any(groups[k] for k in ("tier1", "tier2", "against")):
         parts.append("<p>No drug has knowledge-base evidence for this sample's alleles.</p>")
     if groups["none"]:
-        # a drug without evidence may still carry a note (e.g. other-tumour resistance)
-        names = ", ".join(
-            _e(r.get("drug"))
-            + (f" ({_e('; '.join(warning_text(w) for w in _warnings(r)))})" if _warnings(r) else "")
-            for r in groups["none"]
-        )
+        names = ", ".join(_e(r.get("drug")) for r in groups["none"])
+        noted = any(_warnings(r) for r in groups["none"])
         parts.append(
             f'<h3>No evidence</h3><p id="therapy-none" class="muted">No knowledge-base evidence '
-            f"for this sample's alleles: {names}.</p>"
+            f"for this sample's alleles: {names}."
+            + (" Notes on some of them are under Conflicts and warnings." if noted else "")
+            + "</p>"
         )
     return "".join(parts)
 
