@@ -584,3 +584,9 @@ def test_a_page_that_cannot_be_rendered_costs_the_sample_nothing_but_its_link(
     assert status[0]["status"] == "ok" and status[0]["report"] == ""
     assert (tmp_path / "tables" / "S1.alleles.tsv").is_file()
     assert not (tmp_path / "reports" / "S1.html").exists()
+
+
+def test_every_warning_code_the_verdicts_write_has_words_on_the_page():
+    from erbb2_tki.interpret import WARNING_CODES
+
+    assert set(WARNING_CODES) <= set(pr.WARNING_WORDS)
