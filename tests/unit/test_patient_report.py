@@ -258,6 +258,9 @@ def test_citations_link_to_pubmed_pmc_and_doi_and_nothing_else():
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/29420467/"' in page
     assert 'href="https://doi.org/10.1056/NEJMoa2503456"' in page
     assert 'href="https://www.ncbi.nlm.nih.gov/pmc/articles/PMC9454740/"' in page
+    assert pr.citation_link("CIViC:EID1240") == (
+        '<a href="https://civicdb.org/evidence/1240/summary">CIViC:EID1240</a>'
+    )
     assert pr.citation_link("javascript:alert(1)") == "<span>javascript:alert(1)</span>"
     assert pr.citation_link('DOI:10.1000/x"onmouseover=alert(1)').count('"') == 2
     assert pr.citation_link("Clin Cancer Res 2017, 23(17)") == (

@@ -295,11 +295,13 @@ def _warnings(row: Mapping[str, str]) -> list[str]:
 
 _PMID = re.compile(r"^PMID:\s*(\d{1,9})$", re.I)
 _PMC = re.compile(r"^(?:PMCID:\s*)?(PMC\d{1,9})$", re.I)
+_CIVIC = re.compile(r"^CIViC:\s*EID(\d{1,9})$", re.I)
 _DOI = re.compile(r"^(?:DOI:\s*|https?://(?:dx\.)?doi\.org/)(10\.\d{4,9}/\S+)$", re.I)
 
 
 def citation_link(citation: str) -> str:
-    """One citation as HTML: a link for PMID, PMC and DOI ids, escaped text for anything else."""
+    """One citation as HTML: a link for PMID, PMC, DOI and CIViC evidence ids, escaped text for
+    anything else (NCCN guidelines, journal references)."""
     text = citation.strip()
     if not text:
         return ""
@@ -307,6 +309,8 @@ def citation_link(citation: str) -> str:
         url = f"https://pubmed.ncbi.nlm.nih.gov/{m.group(1)}/"
     elif m := _PMC.match(text):
         url = f"https://www.ncbi.nlm.nih.gov/pmc/articles/{m.group(1).upper()}/"
+    elif m := _CIVIC.match(text):
+        url = f"https://civicdb.org/evidence/{m.group(1)}/summary"
     elif m := _DOI.match(text):
         url = "https://doi.org/" + urllib.parse.quote(m.group(1), safe="/:;()._-")
     else:
