@@ -399,7 +399,7 @@ def summary_row(
         "kb_version": str(status.get("kb_version", "")),
         "vcf": str(status.get("vcf", "")),
         "vcf_sha256": str(status.get("vcf_sha256", "")),
-        "report": str(status.get("report", "")),
+        "report": str(status.get("report") or vocab.report_path(sample)),
     }
 
 
