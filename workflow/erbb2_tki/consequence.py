@@ -105,10 +105,18 @@ def _check_allele(ref: str, alt: str) -> None:
 
 
 def _translate_to_stop(seq: str) -> str:
-    """Translate codon by codon up to and including the first stop (or the end)."""
+    """Translate codon by codon up to and including the first stop (or the end).
+
+    A codon with N is untranslatable (it may even be a stop, so the new stop's position is
+    unknown too): ValueError, as `translate` raises for the in-frame path, so the allele is
+    flagged not_named instead of named with a made-up residue.
+    """
     out = []
     for i in range(0, len(seq) - 2, 3):
-        aa = CODON_TABLE.get(seq[i : i + 3], "X")
+        codon = seq[i : i + 3]
+        aa = CODON_TABLE.get(codon)
+        if aa is None:
+            raise ValueError(f"cannot translate codon {codon!r} at base {i + 1}")
         out.append(aa)
         if aa == "*":
             break
