@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,10 @@ def test_ci_workflow_runs_the_ci_script() -> None:
 
 
 def test_ci_workflow_passes_actionlint() -> None:
-    actionlint = shutil.which("actionlint")
+    # on PATH, or beside this interpreter (a venv used without activating it)
+    actionlint = shutil.which("actionlint") or shutil.which(
+        "actionlint", path=str(Path(sys.executable).parent)
+    )
     if actionlint is None:
         pytest.skip("actionlint is not installed (pip install -e '.[test]' brings it)")
     proc = subprocess.run(

@@ -15,6 +15,7 @@ installed on its own, with --no-deps, and `pip check` confirms its requirements 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -186,9 +187,16 @@ def test_wheel_runs_the_example_in_an_empty_directory_like_the_checkout(
     tables = sorted(p.name for p in (example_run.workdir / "results/tables").iterdir())
     assert sorted(p.name for p in (empty / "results/tables").iterdir()) == tables
     for name in tables:
-        assert (empty / "results/tables" / name).read_bytes() == (
-            example_run.workdir / "results/tables" / name
-        ).read_bytes(), name
+        ours_bytes = (empty / "results/tables" / name).read_bytes()
+        theirs_bytes = (example_run.workdir / "results/tables" / name).read_bytes()
+        if name.endswith(".kb_view.json"):
+            # Re-analysis bookkeeping: its input digest covers the sheet row, whose vcf path is
+            # the wheel's bundled copy here and the checkout's there; everything else is equal.
+            ours_view, theirs_view = json.loads(ours_bytes), json.loads(theirs_bytes)
+            assert ours_view.pop("input") != "" and theirs_view.pop("input") != ""
+            assert ours_view == theirs_view, name
+            continue
+        assert ours_bytes == theirs_bytes, name
     assert (empty / "results/report/verdicts.html").is_file()
     # Nothing else was written outside the run folder's results/ and .snakemake/.
     assert sorted(p.name for p in empty.iterdir()) == [".snakemake", "results"]
