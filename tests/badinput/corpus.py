@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pysam
 
-from erbb2_tki.vcf_io import BGZF_EOF, _bgzf_blocks
+from erbb2_tki.vcf.bgzf import BGZF_EOF, _bgzf_blocks
 
 GRCH37_SHIFT = 1843747
 L755S = 39723967  # chr17 (GRCh38) T>C: ERBB2 p.L755S (NM_004448.4 c.2264T>C)

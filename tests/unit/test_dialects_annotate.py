@@ -21,7 +21,7 @@ from erbb2_tki.annotate import annotate_sample
 from erbb2_tki.cli import main
 from erbb2_tki.errors import InputError
 from erbb2_tki.knowledge import load_knowledge
-from erbb2_tki.vcf_io import classify_alt
+from erbb2_tki.vcf.events import classify_alt
 
 pytestmark = pytest.mark.dialects
 

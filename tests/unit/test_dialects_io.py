@@ -16,9 +16,13 @@ from pathlib import Path
 import pytest
 
 from dialect_cases import DIALECTS, Dialect, splice
-from erbb2_tki import vcf_io
 from erbb2_tki.errors import InputError
 from erbb2_tki.extract import erbb2_region, extract_sample
+from erbb2_tki.vcf.builds import detect_build
+from erbb2_tki.vcf.events import classify_alt, structural_event
+from erbb2_tki.vcf.metrics import sample_metrics
+from erbb2_tki.vcf.reader import open_vcf
+from erbb2_tki.vcf.samples import choose_tumour_sample
 
 pytestmark = pytest.mark.dialects
 
@@ -40,22 +44,22 @@ def dialect(request, dialects_dir) -> tuple[Path, Dialect]:
 
 def test_dialect_opens_and_its_build_is_found_or_asked_for(dialect):
     path, expected = dialect
-    reader = vcf_io.open_vcf(path)
+    reader = open_vcf(path)
     if expected.build is None:
         with pytest.raises(InputError) as err:
-            vcf_io.detect_build(reader, path, None)
+            detect_build(reader, path, None)
         assert "cannot be told from the header" in str(err.value)
         assert "--build" in str(err.value)
     else:
-        assert vcf_io.detect_build(reader, path, None).build == expected.build
-    assert vcf_io.detect_build(reader, path, expected.declared).build == expected.declared
+        assert detect_build(reader, path, None).build == expected.build
+    assert detect_build(reader, path, expected.declared).build == expected.declared
 
 
 def test_dialect_tumour_column(dialect):
     path, expected = dialect
-    index, name = vcf_io.choose_tumour_sample(vcf_io.open_vcf(path), path)
+    index, name = choose_tumour_sample(open_vcf(path), path)
     assert name == expected.tumour
-    assert vcf_io.open_vcf(path).samples[index] == name
+    assert open_vcf(path).samples[index] == name
 
 
 def test_dialect_without_erbb2_calls_extracts_nothing(dialect, tmp_path):
@@ -77,18 +81,18 @@ def test_dialect_spliced_erbb2_record_comes_out_with_the_callers_vaf(dialect, tm
         assert [r.rstrip("\n") for r in handle if not r.startswith("#")] == [line]
     start, end = erbb2_region(expected.declared)
 
-    reader = vcf_io.open_vcf(out)
-    index, name = vcf_io.choose_tumour_sample(reader, out)
+    reader = open_vcf(out)
+    index, name = choose_tumour_sample(reader, out)
     assert name == expected.tumour  # the extract keeps the header hints
     variant = next(iter(reader))
-    kind = vcf_io.classify_alt(variant.REF, variant.ALT[0])
+    kind = classify_alt(variant.REF, variant.ALT[0])
     if expected.event is not None:
         assert kind in ("symbolic", "breakend")
-        event = vcf_io.structural_event(variant, 1, (start, end))
+        event = structural_event(variant, 1, (start, end))
         assert event is not None and event.event == expected.event
         return
     assert kind == "small"
-    metrics = vcf_io.sample_metrics(variant, index, 1)
+    metrics = sample_metrics(variant, index, 1)
     assert metrics.vaf == pytest.approx(expected.vaf) if expected.vaf is not None else True
     assert (metrics.depth, metrics.alt_depth, metrics.vaf_source) == (
         expected.depth,
@@ -108,8 +112,8 @@ def test_strelka2_indel_uses_tier1_tar_tir(dialects_dir, tmp_path):
     tumour = line.split("\t")[10].split(":")
     tar, tir = int(tumour[2].split(",")[0]), int(tumour[3].split(",")[0])
     extract_sample(spliced, tmp_path / "region.vcf.gz", build="GRCh38")
-    variant = next(iter(vcf_io.open_vcf(tmp_path / "region.vcf.gz")))
-    metrics = vcf_io.sample_metrics(variant, 1, 1)
+    variant = next(iter(open_vcf(tmp_path / "region.vcf.gz")))
+    metrics = sample_metrics(variant, 1, 1)
     assert metrics.vaf_source == "strelka_tier1_indel"
     assert (metrics.alt_depth, metrics.vaf) == (tir, pytest.approx(tir / (tar + tir)))
 
@@ -126,6 +130,6 @@ def test_gvcf_reference_block_reaching_into_erbb2_is_kept_and_recognised(dialect
     assert f"END={start + 34}" in line
     result = extract_sample(spliced, tmp_path / "region.vcf.gz", build="GRCh38")
     assert result.n_records == 1
-    variant = next(iter(vcf_io.open_vcf(tmp_path / "region.vcf.gz")))
+    variant = next(iter(open_vcf(tmp_path / "region.vcf.gz")))
     assert variant.POS == start - 20
-    assert vcf_io.classify_alt(variant.REF, variant.ALT[0]) == "ref_block"
+    assert classify_alt(variant.REF, variant.ALT[0]) == "ref_block"

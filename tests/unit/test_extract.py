@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from erbb2_tki import extract
 from erbb2_tki.errors import InputError
 from erbb2_tki.extract import erbb2_region, extract_sample
-from erbb2_tki.vcf_io import CONTIG_LENGTHS, open_vcf
+from erbb2_tki.vcf.builds import CONTIG_LENGTHS
+from erbb2_tki.vcf.reader import open_vcf
 
 START, END = erbb2_region("GRCh38")
 EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")

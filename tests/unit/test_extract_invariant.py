@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from erbb2_tki.extract import erbb2_region, extract_sample
-from erbb2_tki.vcf_io import CONTIG_LENGTHS
+from erbb2_tki.vcf.builds import CONTIG_LENGTHS
 
 START, END = erbb2_region("GRCh38")
 SPAN_TYPES = ("<DEL", "<DUP", "<INV", "<CNV")
@@ -101,7 +101,7 @@ def sort_key(order: list[str]):
 
 
 def bgzip_text(path: Path, text: str, block: int) -> Path:
-    from erbb2_tki.vcf_io import BGZF_EOF, _bgzf_blocks
+    from erbb2_tki.vcf.bgzf import BGZF_EOF, _bgzf_blocks
 
     data = text.encode()
     with open(path, "wb") as handle:

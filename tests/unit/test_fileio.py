@@ -102,7 +102,7 @@ def test_htslib_error_minus_one_on_a_full_file_system_is_disk_full(
 
 
 def test_extract_on_a_full_disk_names_the_extract(tmp_path: Path, monkeypatch) -> None:
-    from erbb2_tki import vcf_io
+    from erbb2_tki.vcf import bgzf
 
     source = tmp_path / "in.vcf"
     source.write_text(
@@ -113,7 +113,7 @@ def test_extract_on_a_full_disk_names_the_extract(tmp_path: Path, monkeypatch) -
     def full(path, data, level=6):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(vcf_io, "write_bgzf", full)
+    monkeypatch.setattr(bgzf, "write_bgzf", full)
     out = tmp_path / "ex" / "S.erbb2.vcf.gz"
     with pytest.raises(InputError, match="no space left on device while writing"):
         extract.extract_sample(source, out, build="GRCh38", sample="S")

@@ -180,7 +180,7 @@ def test_records_appended_after_indexing_make_the_index_untrusted(tmp_path: Path
     pysam.tabix_index(str(vcf), preset="vcf", force=True)
     # One more record appended as a BGZF block (what `cat more.vcf.gz >> file` does), and the
     # index touched afterwards: not older by mtime.
-    from erbb2_tki.vcf_io import BGZF_EOF, _bgzf_blocks
+    from erbb2_tki.vcf.bgzf import BGZF_EOF, _bgzf_blocks
 
     data = vcf.read_bytes()[: -len(BGZF_EOF)]
     extra = _bgzf_blocks(b"chr17\t39723967\t.\tA\tG\t1\tPASS\t.\n", 6)

@@ -1,4 +1,4 @@
-"""vcf_io: opening any VCF, the build, the tumour column, per-caller VAF/depth, allele kinds.
+"""erbb2_tki.vcf: opening any VCF, the build, the tumour column, per-caller VAF/depth, allele kinds.
 
 Fixtures are inline VCF text. Known answers: GRCh38 chr17 is 83,257,441 bp and GRCh37 chr17
 81,195,210 bp; L755 of ERBB2 is chr17:39723967 on GRCh38.
@@ -12,16 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from erbb2_tki import vcf_io
 from erbb2_tki.errors import InputError
-from erbb2_tki.vcf_io import (
-    choose_tumour_sample,
-    classify_alt,
-    detect_build,
-    open_vcf,
-    sample_metrics,
-    structural_event,
-)
+from erbb2_tki.vcf import bgzf, header
+from erbb2_tki.vcf.builds import detect_build
+from erbb2_tki.vcf.events import classify_alt, structural_event
+from erbb2_tki.vcf.metrics import sample_metrics
+from erbb2_tki.vcf.reader import open_vcf
+from erbb2_tki.vcf.samples import choose_tumour_sample
 
 FORMATS = """##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
 ##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">
@@ -171,7 +168,7 @@ def test_truncated_plain_gzip_is_an_input_error_when_streamed(tmp_path):
     cut = tmp_path / "cut.vcf.gz"
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError) as err:
-        for _ in vcf_io.iter_text(cut, "gzip"):
+        for _ in bgzf.iter_text(cut, "gzip"):
             pass
     assert "truncated" in str(err.value)
 
@@ -508,27 +505,27 @@ def test_read_header_matches_htslib_for_plain_gzip_bgzip_and_bcf(tmp_path):
     )
     kinds = {"in.vcf": "plain", "in.vcf.gz": "bgzf", "plain.vcf.gz": "gzip", "in.bcf": "bgzf"}
     for name, kind in kinds.items():
-        head = vcf_io.read_header(tmp_path / name)
+        head = header.read_header(tmp_path / name)
         assert (head.kind, head.is_bcf) == (kind, name == "in.bcf"), name
         assert head.samples == ["N", "T"] == open_vcf(tmp_path / name).samples, name
         assert head.text.endswith(b"\tN\tT\n"), name
         assert detect_build(head, name, None).build == "GRCh38"
-    assert vcf_io.read_header(plain).text == text.split("chr17\t39723967")[0].encode()
+    assert header.read_header(plain).text == text.split("chr17\t39723967")[0].encode()
 
 
 def test_read_header_keeps_crlf_and_an_unterminated_chrom_line(tmp_path):
     crlf = write(tmp_path, "", "crlf.vcf")
     crlf.write_bytes(vcf_text().replace("\n", "\r\n").encode())
-    assert vcf_io.read_header(crlf).text.endswith(b"\tTUMOR\r\n")
-    assert vcf_io.read_header(crlf).samples == ["TUMOR"]
+    assert header.read_header(crlf).text.endswith(b"\tTUMOR\r\n")
+    assert header.read_header(crlf).samples == ["TUMOR"]
     bare = write(tmp_path, vcf_text().rstrip("\n"), "bare.vcf")
-    assert vcf_io.read_header(bare).text == vcf_text().encode()
+    assert header.read_header(bare).text == vcf_text().encode()
 
 
 def test_read_header_without_chrom_line_says_so(tmp_path):
     path = write(tmp_path, "##fileformat=VCFv4.2\n" + CONTIG38)
     with pytest.raises(InputError) as err:
-        vcf_io.read_header(path)
+        header.read_header(path)
     assert "no #CHROM line" in str(err.value) and str(path) in str(err.value)
 
 
@@ -537,12 +534,12 @@ def test_header_check_decompresses_only_the_blocks_the_header_fills(tmp_path):
     body = "".join(f"chr17\t{1000 + i}\t.\tA\tG\t.\tPASS\t.\tGT\t0/1\n" for i in range(100000))
     plain = write(tmp_path, vcf_text(body))
     subprocess.run(["bgzip", str(plain)], check=True)
-    head = vcf_io._decompressed_head(tmp_path / "in.vcf.gz", "bgzf")
+    head = bgzf._decompressed_head(tmp_path / "in.vcf.gz", "bgzf")
     assert head.startswith(b"##fileformat=VCFv4.2\n") and b"\n#CHROM\t" in head
     assert len(head) <= 0xFF00  # one BGZF block of text, not the file
     gz = tmp_path / "in.gz.vcf.gz"
     gz.write_bytes(gzip.compress(vcf_text(body).encode()))
-    gz_head = vcf_io._decompressed_head(gz, "gzip")  # one 64-kB read, however well it inflates
+    gz_head = bgzf._decompressed_head(gz, "gzip")  # one 64-kB read, however well it inflates
     assert b"\n#CHROM\t" in gz_head and len(gz_head) < len(vcf_text(body))
     assert vcf_text(body).encode().startswith(gz_head)
 
@@ -555,12 +552,12 @@ def test_write_bgzf_round_trips_through_gzip_and_htslib(tmp_path, size):
     noise = bytes(rng.randrange(256) for _ in range(size // 2))  # incompressible half
     data = (noise + b"A" * (size - len(noise)))[:size]
     path = tmp_path / "x.gz"
-    vcf_io.write_bgzf(path, data)
+    bgzf.write_bgzf(path, data)
     raw = path.read_bytes()
-    assert raw.endswith(vcf_io.BGZF_EOF)
+    assert raw.endswith(bgzf.BGZF_EOF)
     assert gzip.decompress(raw) == data
-    assert b"".join(vcf_io.iter_bgzf(path)) == data  # every block's size and CRC check out
-    assert vcf_io.sniff(path) == "bgzf" if size else True
+    assert b"".join(bgzf.iter_bgzf(path)) == data  # every block's size and CRC check out
+    assert bgzf.sniff(path) == "bgzf" if size else True
 
 
 def test_write_bgzf_output_is_a_vcf_htslib_reads_and_tabix_indexes(tmp_path):
@@ -568,7 +565,7 @@ def test_write_bgzf_output_is_a_vcf_htslib_reads_and_tabix_indexes(tmp_path):
 
     text = vcf_text("chr17\t39723967\t.\tT\tC\t50\tPASS\t.\tGT\t0/1\n")
     path = tmp_path / "out.vcf.gz"
-    vcf_io.write_bgzf(path, text.encode())
+    bgzf.write_bgzf(path, text.encode())
     assert [v.POS for v in open_vcf(path)] == [39723967]
     pysam.tabix_index(str(path), preset="vcf", force=True)
     assert len(list(pysam.TabixFile(str(path)).fetch("chr17", 39723960, 39723970))) == 1

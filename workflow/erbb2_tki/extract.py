@@ -40,9 +40,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, fileio, vcf_io
+from . import __version__, fileio
 from .errors import InputError
 from .transcript import load_transcript
+from .vcf import bgzf as vcf_bgzf
+from .vcf import builds as vcf_builds
+from .vcf import header as vcf_header
+from .vcf import reader as vcf_reader
 
 # Private fallback for the NM_004448.4 span, used only while transcript.py is unavailable.
 _FALLBACK_SPAN = {
@@ -89,7 +93,7 @@ def erbb2_region(build: str, padding: int = 5000) -> tuple[int, int]:
 
     The padding keeps promoter, up/downstream and splice-site calls at the transcript's ends.
     """
-    return _region(vcf_io.normalise_build(build), padding)
+    return _region(vcf_builds.normalise_build(build), padding)
 
 
 @functools.lru_cache(maxsize=8)
@@ -291,7 +295,7 @@ def _iter_bcf_region(
     names: set[bytes] = {b"chr17", b"17"},  # noqa: B006
 ) -> tuple[bytes, list[bytes], set[bytes]]:
     """BCF without an index: htslib iteration (the records are binary; there are no lines)."""
-    reader = vcf_io.open_vcf(path)
+    reader = vcf_reader.open_vcf(path)
     header = str(reader.raw_header).encode()
     records: list[bytes] = []
     seen: set[bytes] = set()
@@ -379,7 +383,7 @@ def _query_bcf(
     end: int,
     chr17: set[bytes] = {b"chr17", b"17"},  # noqa: B006
 ) -> tuple[list[bytes], set[bytes]] | None:
-    reader = vcf_io.open_vcf(path)
+    reader = vcf_reader.open_vcf(path)
     try:
         records: list[bytes] = []
         seen: set[bytes] = set()
@@ -442,7 +446,7 @@ class _BgzfFile:
             self.reads += 1
             at = buf.find(_MAGIC)
             while at >= 0:
-                found = vcf_io.bgzf_block(buf, at)
+                found = vcf_bgzf.bgzf_block(buf, at)
                 if found is not None:
                     after = offset + at + found[0]
                     if after == self.size:
@@ -464,7 +468,7 @@ class _BgzfFile:
     def blocks(self, offset: int, chunk: int = 1 << 18) -> Iterator[bytes]:
         """Decompressed blocks from `offset` on (checked CRCs), about `chunk` bytes read at once."""
         self.reads += 1
-        yield from vcf_io.iter_bgzf(self.path, chunk=chunk, start=offset)
+        yield from vcf_bgzf.iter_bgzf(self.path, chunk=chunk, start=offset)
 
 
 def _first_line_key(
@@ -713,7 +717,7 @@ def _contig_ranks(header: bytes) -> dict[bytes, int]:
 
 
 def _extract_line(
-    build: vcf_io.BuildCall, contig: str | None, start: int, end: int, method: str, source: Path
+    build: vcf_builds.BuildCall, contig: str | None, start: int, end: int, method: str, source: Path
 ) -> bytes:
     region = f"{contig or 'chr17'}:{start}-{end}"
     text = (
@@ -767,8 +771,8 @@ def _extract(
     where = str(source)
     # One read of the header (missing, empty, truncated, not a VCF, #CHROM line checked there);
     # it serves build detection, the ##contig order for bisection and the written header.
-    head = vcf_io.read_header(source)
-    build = vcf_io.detect_build(head, where, declared)
+    head = vcf_header.read_header(source)
+    build = vcf_builds.detect_build(head, where, declared)
     start, end = erbb2_region(build.build, padding)
     kind, is_bcf, header = head.kind, head.is_bcf, head.text
     chr17, contig_note = contigs.chr17_names(header, build.build, where)
@@ -815,7 +819,7 @@ def _extract(
             )
     if records is None:
         header, records, seen = _stream_text(
-            vcf_io.iter_text(source, kind), start, end, where, chr17
+            vcf_bgzf.iter_text(source, kind), start, end, where, chr17
         )
         method = "stream"
     for name in sorted(seen):
@@ -884,7 +888,7 @@ def _write(out: Path, header: bytes, records: list[bytes], extra: bytes, where: 
     notes += body_notes
 
     def write(tmp: Path) -> None:
-        vcf_io.write_bgzf(tmp, header + body)
+        vcf_bgzf.write_bgzf(tmp, header + body)
         _validate(tmp, len(records), where)
         Path(str(out) + ".tbi").unlink(missing_ok=True)
 

@@ -23,8 +23,8 @@ import struct
 import zlib
 from pathlib import Path
 
-from . import vcf_io
 from .errors import InputError
+from .vcf import bgzf
 
 _MAX_CHECKED = 64
 _TBI_BIN = struct.Struct("<Ii")  # bin, n_chunk
@@ -57,7 +57,7 @@ class _Blocks:
         self.handle.seek(offset)
         buf = self.handle.read(1 << 16 | 64)
         try:
-            found = vcf_io.inflate_block(self.path, buf, 0)
+            found = bgzf.inflate_block(self.path, buf, 0)
         except InputError:
             raise _Untrusted(f"an offset ({offset}) is not the start of a BGZF block") from None
         self.cache[offset] = found
