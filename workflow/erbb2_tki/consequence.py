@@ -43,7 +43,8 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .model import AlleleName, ProteinChange
 from .protein import (
@@ -286,7 +287,7 @@ def _describe_dna(
 ) -> tuple[str, str]:
     """HGVS c. and g. descriptions (without accession) of a trimmed, 3'-shifted allele."""
 
-    def rng(a: int, b: int, f) -> str:
+    def rng(a: int, b: int, f: Callable[[int], str]) -> str:
         return f(a) if a == b else f"{f(a)}_{f(b)}"
 
     cpos = functools.partial(_c, t, build)
@@ -361,7 +362,7 @@ def _name_allele(
 
     tpos, tref, talt = trim(pos, ref, alt)
     vtype = variant_type(tref, talt)
-    base = dict(build=build, chrom=chrom, pos=pos, ref=ref, alt=alt)
+    base: dict[str, Any] = dict(build=build, chrom=chrom, pos=pos, ref=ref, alt=alt)
 
     if vtype == "none":
         return AlleleName(
@@ -371,10 +372,10 @@ def _name_allele(
         )  # fmt: skip
 
     if mismatch:
-        key = with_anchor(tpos, tref, talt, anchor_at) or (pos, ref, alt)
+        mismatch_key = with_anchor(tpos, tref, talt, anchor_at) or (pos, ref, alt)
         return AlleleName(
-            **base, key_pos=key[0], key_ref=key[1], key_alt=key[2], variant_type=vtype,
-            consequence="", hgvsg="", hgvsc="", hgvsp="", hgvsp_short="",
+            **base, key_pos=mismatch_key[0], key_ref=mismatch_key[1], key_alt=mismatch_key[2],
+            variant_type=vtype, consequence="", hgvsg="", hgvsc="", hgvsp="", hgvsp_short="",
             flags=_flags([*flags, "ref_mismatch"]),
         )  # fmt: skip
 
@@ -514,7 +515,9 @@ def name_haplotype(
     for (p1, r1, _), (p2, _, _) in itertools.pairwise(trimmed):
         if p2 < p1 + len(r1):
             raise ValueError(f"edits at {p1} and {p2} overlap: they cannot be on one haplotype")
-    base = dict(build=build, chrom=chrom, pos=first[0], ref=first[1].upper(), alt=first[2].upper())
+    base: dict[str, Any] = dict(
+        build=build, chrom=chrom, pos=first[0], ref=first[1].upper(), alt=first[2].upper()
+    )
 
     def listed(extra: list[str]) -> AlleleName:
         cs = [s.hgvsc.split(":c.", 1)[1] for s in singles if s.hgvsc]

@@ -38,7 +38,7 @@ every verdict, never folded into a mutation verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .model import AlleleName
 
@@ -269,7 +269,11 @@ def _allele_call(label: str, rows: list[EvidenceMatch], kb: KnowledgeBase) -> _C
         removed = [m for m in sensitivity if m.basis not in specific]
         set_aside = len(removed)
         sensitivity = kept
-    extra = {"aside": tuple(aside), "warnings": tuple(warnings), "notes": tuple(notes)}
+    extra: dict[str, Any] = {
+        "aside": tuple(aside),
+        "warnings": tuple(warnings),
+        "notes": tuple(notes),
+    }
     if not against and not sensitivity:
         if removed and aside:
             # allele-specific resistance seen in another tumour type vs class-level sensitivity

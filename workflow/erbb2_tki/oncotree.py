@@ -78,11 +78,11 @@ class OncoTree:
         current = code
         while current and current != ROOT:
             if current in chain:
-                node = self.nodes[code]
+                first = self.nodes[code]
                 raise InputError(
                     f"the parent chain of {code} loops back to {current}",
                     path=self.path,
-                    record=f"line {node.line}",
+                    record=f"line {first.line}",
                     field="parent",
                     fix="give each code its OncoTree parent; the chain must end at TISSUE",
                 )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .model import ProteinChange
 
@@ -216,7 +217,7 @@ def _explain(text: str, body: str) -> str:
     )
 
 
-def _build(text: str, kind: str, g: tuple, predicted: bool) -> ParsedProteinChange:
+def _build(text: str, kind: str, g: tuple[Any, ...], predicted: bool) -> ParsedProteinChange:
     def span(i: int) -> tuple[int, int, str, str]:
         start_ref, start = _one(g[i]), int(g[i + 1])
         if g[i + 2] is None:

@@ -133,11 +133,11 @@ def read_sheet(
         text = sheet.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raw = sheet.read_bytes()
-        line = raw.count(b"\n", 0, err.start) + 1
+        line_no = raw.count(b"\n", 0, err.start) + 1
         raise InputError(
             f"the sheet is not UTF-8 text (byte {raw[err.start]:#04x} on that line)",
             path=str(sheet),
-            record=f"line {line}",
+            record=f"line {line_no}",
             fix="save the sheet as UTF-8 (sample names may use only letters, digits, '.', '_', "
             "'-'; paths may use any character once the file is UTF-8)",
         ) from None

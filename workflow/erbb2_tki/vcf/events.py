@@ -120,7 +120,7 @@ def structural_event(
         ev_end = pos
         mate = re.search(r"[\[\]]([^\[\]:]+):(\d+)[\[\]]", alt)
         here = _is_chr17(chrom) and start <= pos <= end
-        there = bool(mate) and _is_chr17(mate.group(1)) and start <= int(mate.group(2)) <= end
+        there = mate is not None and _is_chr17(mate.group(1)) and start <= int(mate.group(2)) <= end
         touches = here or there
         if mate:
             ev_end = int(mate.group(2)) if _is_chr17(mate.group(1)) else pos
