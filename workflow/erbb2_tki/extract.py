@@ -48,12 +48,6 @@ from .vcf import builds as vcf_builds
 from .vcf import header as vcf_header
 from .vcf import reader as vcf_reader
 
-# Private fallback for the NM_004448.4 span, used only while transcript.py is unavailable.
-_FALLBACK_SPAN = {
-    "GRCh38": (39700064, 39728658),
-    "GRCh37": (39700064 - 1843747, 39728658 - 1843747),
-}
-
 CHR17_NAMES = ("chr17", "17")
 NEWLINE = b"\n"
 _END_RE = re.compile(rb"(?:^|;)END=(-?\d+)(?:;|$)")

@@ -1,6 +1,7 @@
 """Plain data shared between the modules: a named allele and its protein change.
 
-consequence.py fills these in; knowledge.py, interpret.py, annotate.py and tables.py read them.
+consequence.py and protein.py fill these in; knowledge.py, interpret.py, annotate.py, concordance.py
+and kb_cli.py read them.
 """
 
 from __future__ import annotations

@@ -29,7 +29,11 @@ SAMPLE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 SAMPLE_WILDCARD = r"[A-Za-z0-9._-]+"
 VCF_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf")
 SHEET_COLUMNS = ("sample", "vcf", "tumor_sample", "normal_sample", "tumor_type", "build")
-# British spellings are accepted for the two columns the issue spells the American way.
+# Spelling: the sheet's columns (and SampleRow, which mirrors them, and --tumor-type) keep the
+# American `tumor_sample`/`tumor_type` of GATK/Mutect2 headers and common sample sheets, and the
+# British `tumour_` spellings are accepted for them. Everything else (the config key, the knowledge
+# base column, output columns and code) is `tumour_type`; pipeline.py translates at the one
+# place the sheet's value enters annotation (CONTRIBUTING.md).
 COLUMN_ALIASES = {"tumour_sample": "tumor_sample", "tumour_type": "tumor_type"}
 BUILD_ALIASES = {"hg19": "GRCh37", "b37": "GRCh37", "hg38": "GRCh38", "b38": "GRCh38"}
 
