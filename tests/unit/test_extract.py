@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from erbb2_tki import extract
 from erbb2_tki.errors import InputError
 from erbb2_tki.extract import erbb2_region, extract_sample
+from erbb2_tki.vcf import bisection
 from erbb2_tki.vcf.builds import CONTIG_LENGTHS
 from erbb2_tki.vcf.reader import open_vcf
 
@@ -103,7 +103,7 @@ def extracted(path: Path) -> list[str]:
 @pytest.fixture
 def small_window(monkeypatch):
     """Bisect down to single blocks (the default stops at 64 kB, larger than these files)."""
-    monkeypatch.setattr(extract, "_BISECT_WINDOW", 1)
+    monkeypatch.setattr(bisection, "_BISECT_WINDOW", 1)
 
 
 def layout(seed: int, contigs: list[str], per_contig: int = 120) -> str:
@@ -287,12 +287,12 @@ def test_bisection_equals_full_scan_on_random_layouts(
     text = header(contigs) + layout(seed, contigs, per_contig)
     folder = tmp_path_factory.mktemp("layout")
     path = write_bgzf(folder / "in.vcf.gz", text, block=block)
-    saved = extract._BISECT_WINDOW
-    extract._BISECT_WINDOW = 1
+    saved = bisection._BISECT_WINDOW
+    bisection._BISECT_WINDOW = 1
     try:
         result = extract_sample(path, folder / "out.vcf.gz", build="GRCh38", assume_sorted=True)
     finally:
-        extract._BISECT_WINDOW = saved
+        bisection._BISECT_WINDOW = saved
     assert extracted(folder / "out.vcf.gz") == full_scan(text)
     assert result.method == ("bisection" if "chr17" in contigs else "stream")
 
