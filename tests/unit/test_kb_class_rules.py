@@ -78,13 +78,19 @@ def test_in_range_bounds_are_inclusive(kb_dir):
         assert ("exon20_deletion" in _classes(kb, text)) is (inside and pc.start == residue)
 
 
+@pytest.fixture(scope="module")
+def classes_kb(tmp_path_factory: pytest.TempPathFactory):
+    """The knowledge base with this file's class table, loaded once (the examples only read it)."""
+    kb_dir = tmp_path_factory.mktemp("kb") / "k"
+    shutil.copytree(annotations_dir() / "knowledge", kb_dir)
+    return _kb(kb_dir)
+
+
 @settings(max_examples=40, deadline=None)
 @given(residue=st.integers(min_value=700, max_value=900))
-def test_within_never_adds_members(tmp_path_factory, residue):
+def test_within_never_adds_members(classes_kb, residue):
     """A class with `within` is a subset of every class it names, for any missense change."""
-    kb_dir = tmp_path_factory.mktemp("kb")
-    shutil.copytree(annotations_dir() / "knowledge", kb_dir / "k")
-    kb = _kb(kb_dir / "k")
+    kb = classes_kb
     ref = kb.protein[residue - 1]
     alt = "A" if ref != "A" else "G"
     classes = _classes(kb, f"{ref}{residue}{alt}")
