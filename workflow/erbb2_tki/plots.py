@@ -77,7 +77,7 @@ DOMAIN_COLOURS = (
 LABEL_ALL_UP_TO = 10
 MAX_LABELS = 15
 
-_RC = {
+_RC: Any = {  # matplotlib types rcParams keys as Literal names
     "svg.hashsalt": "erbb2-tki",
     "svg.fonttype": "none",  # text stays text: searchable and readable in the HTML report
     "font.family": "DejaVu Sans",

@@ -262,6 +262,7 @@ def verdicts_page(
                     tip = f' title="{_e(row.reason)}"' if row is not None and row.reason else ""
                     cells.append(f'<td class="v no_evidence"{tip}>-</td>')
                     continue
+                assert row is not None  # no row reads as no_evidence, handled above
                 tip = "; ".join(
                     part
                     for part in (
