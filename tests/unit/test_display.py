@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from matplotlib.image import imread
 from openpyxl import load_workbook
 
-from erbb2_tki import plots, report_html, tables, vocab
+from erbb2_tki import multiqc, plots, report_html, tables, vocab, xlsx
 
 HOSTILE = 'x<b>&"#?y z'  # a sample name that HTML, URLs and XML must all survive
 
@@ -301,7 +301,7 @@ def test_excel_drug_matrix_is_coloured_and_about_sheet_explains(tmp_path: Path) 
         "trastuzumab deruxtecan",
     ]  # TKIs, then antibodies and ADCs
     path = tmp_path / "summary.xlsx"
-    tables.write_excel(
+    xlsx.write_excel(
         {
             "summary": tables.with_report_column(tables.Table.from_records(summary, list(SUMMARY))),
             "drug matrix": matrix,
@@ -351,7 +351,7 @@ def test_multiqc_has_tumour_type_tier_kb_version_and_page_links() -> None:
         {**r, "best_tier": t, "kb_version": "9.9.9"}
         for r, t in zip(_records(SUMMARY), ["II", "I", "", ""], strict=True)
     ]
-    text = tables.multiqc_text(summary, "9.9.9")
+    text = multiqc.multiqc_text(summary, "9.9.9")
     header = yaml.safe_load(
         "\n".join(line[2:] for line in text.splitlines() if line.startswith("# "))
     )

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from erbb2_tki import tables
+from erbb2_tki import multiqc, tables, xlsx
 
 
 def frame(rows: list[dict[str, str]], columns: list[str]) -> pd.DataFrame:
@@ -156,15 +156,15 @@ def test_drug_matrix(summary: pd.DataFrame) -> None:
 
 
 def test_multiqc_header_is_yaml_and_rows_are_samples(summary: pd.DataFrame) -> None:
-    text = tables.multiqc_text(summary, "1.0.0")
+    text = multiqc.multiqc_text(summary, "1.0.0")
     header = "\n".join(line[2:] for line in text.splitlines() if line.startswith("# "))
     config = yaml.safe_load(header)
     assert config["id"] == "erbb2_tki"
     assert config["section_name"] == "ERBB2 TKI"
     assert config["plot_type"] == "table"
     assert "1.0.0" in config["description"]
-    absent = {c for c in tables.MQC_OPTIONAL if c not in summary.columns}
-    assert set(config["headers"]) == set(tables.MQC_COLUMNS) - absent
+    absent = {c for c in multiqc.MQC_OPTIONAL if c not in summary.columns}
+    assert set(config["headers"]) == set(multiqc.MQC_COLUMNS) - absent
     assert config["headers"]["verdict_resistant"]["title"] == "Resistant"
     body = pd.read_csv(io.StringIO(text), sep="\t", comment="#", dtype=str, keep_default_na=False)
     assert list(body["Sample"]) == ["P1", "P2", "P3"]
@@ -175,7 +175,7 @@ def test_multiqc_header_is_yaml_and_rows_are_samples(summary: pd.DataFrame) -> N
 def test_excel_sheets_frozen_filtered_and_sized(tmp_path: Path, summary: pd.DataFrame) -> None:
     path = tmp_path / "summary.xlsx"
     matrix = tables.drug_matrix(summary, VERDICTS)
-    tables.write_excel(
+    xlsx.write_excel(
         {"summary": summary, "alleles": ALLELES, "drug matrix": matrix, "verdicts": VERDICTS},
         path,
     )
@@ -191,19 +191,19 @@ def test_excel_sheets_frozen_filtered_and_sized(tmp_path: Path, summary: pd.Data
     widths = {k: v.width for k, v in sheet.column_dimensions.items()}
     assert widths["A"] == 8  # 'sample' + 2, at least 8
     assert widths["C"] == len("sample P3, file p3.vcf: empty Fix: x") + 2
-    assert max(widths.values()) <= tables.MAX_COLUMN_WIDTH
+    assert max(widths.values()) <= xlsx.MAX_COLUMN_WIDTH
     assert book["drug matrix"]["B1"].value == "afatinib"
 
 
 def test_excel_is_byte_identical_across_writes(tmp_path: Path, summary: pd.DataFrame) -> None:
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    tables.write_excel({"summary": summary}, first)
-    tables.write_excel({"summary": summary}, second)
+    xlsx.write_excel({"summary": summary}, first)
+    xlsx.write_excel({"summary": summary}, second)
     assert first.read_bytes() == second.read_bytes()
     with zipfile.ZipFile(first) as archive:
         core = archive.read("docProps/core.xml").decode()
-        assert tables.FIXED_DOC_TIME in core
-        assert {i.date_time for i in archive.infolist()} == {tables.FIXED_ZIP_TIME}
+        assert xlsx.FIXED_DOC_TIME in core
+        assert {i.date_time for i in archive.infolist()} == {xlsx.FIXED_ZIP_TIME}
 
 
 def test_tsv_round_trip_keeps_text_exactly(tmp_path: Path) -> None:
@@ -278,7 +278,7 @@ def test_summary_records_match_the_dataframe_summary(summary: pd.DataFrame) -> N
     matrix = tables.drug_matrix_table(rows, VERDICTS.to_dict("records"))
     assert matrix.lines[1] == "P2\tsensitive\tconflicting\tresistant\tno_evidence"
     assert list(matrix.records()) == tables.drug_matrix(summary, VERDICTS).to_dict("records")
-    assert tables.multiqc_text(rows, "1.0.0") == tables.multiqc_text(summary, "1.0.0")
+    assert multiqc.multiqc_text(rows, "1.0.0") == multiqc.multiqc_text(summary, "1.0.0")
 
 
 def test_excel_keeps_text_that_xml_must_escape(tmp_path: Path) -> None:
@@ -296,7 +296,7 @@ def test_excel_keeps_text_that_xml_must_escape(tmp_path: Path) -> None:
     ]
     table = tables.Table(["text", "n"], [f"{t}\t{i}" for i, t in enumerate(texts)])
     path = tmp_path / "t.xlsx"
-    tables.write_excel({"odd 'sheet' & name": table}, path)
+    xlsx.write_excel({"odd 'sheet' & name": table}, path)
     sheet = load_workbook(path)["odd 'sheet' & name"]
     values = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert values == [
@@ -331,11 +331,11 @@ def test_excel_cells_read_back_as_written(rows: list[list[str]]) -> None:
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "t.xlsx"
-        tables.write_excel({"t": table}, path)
+        xlsx.write_excel({"t": table}, path)
         buffer.write(path.read_bytes())
     sheet = load_workbook(buffer)["t"]
     read = [list(r) for r in sheet.iter_rows(min_row=2, max_col=3, values_only=True)]
-    expected = [[tables._excel_value(t) if t else None for t in r] for r in rows]
+    expected = [[xlsx._excel_value(t) if t else None for t in r] for r in rows]
     # Rows whose cells are all empty have no cells to read back.
     assert [r for r in read if any(v is not None for v in r)] == [
         r for r in expected if any(v is not None for v in r)

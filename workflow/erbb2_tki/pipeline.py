@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__, patient_report, shards, tables
+from . import __version__, multiqc, patient_report, shards, tables, xlsx
 from . import samples as sample_sheet
 from .errors import InputError
 
@@ -834,13 +834,13 @@ def summarize(
     kb_versions = sorted({r["kb_version"] for r in status} - {""})
     tables.atomic_write_bytes(
         out / "erbb2_tki_mqc.tsv",
-        tables.multiqc_text(summary, ", ".join(kb_versions)).encode("utf-8"),
+        multiqc.multiqc_text(summary, ", ".join(kb_versions)).encode("utf-8"),
     )
     kb_pairs = sorted(
         {(r.get("kb_version", ""), r.get("kb_hash", "")) for r in batch["verdicts"].records()}
         - {("", "")}
     ) or [(v, "") for v in kb_versions]
-    tables.write_excel(
+    xlsx.write_excel(
         {
             "summary": tables.with_report_column(summary_table),
             "alleles": batch["alleles"],
