@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from workflow_helpers import EXAMPLE_CONFIG, Run, run_snakemake
 
 from erbb2_tki import cli, knowledge, plots, reanalysis, vocab
 
@@ -57,29 +57,15 @@ NAVIGATE = """
 """
 
 
-def _copy_project(dest: Path) -> Path:
-    """A throw-away copy of the workflow, so runs write their results/ outside the checkout."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "results", ".snakemake")
-    shutil.copy2(PROJECT / "Snakefile", dest / "Snakefile")
-    for folder in ("workflow", "config", "annotations"):
-        shutil.copytree(PROJECT / folder, dest / folder, ignore=ignore)
-    return dest
+def _config(sheet: Path) -> dict[str, object]:
+    """The configuration of the session's example run (conftest.py)."""
+    return {"samples": sheet, **EXAMPLE_CONFIG}
 
 
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    # the rules call `python -m erbb2_tki...`: the interpreter running the tests must be first
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, f"snakemake {' '.join(args)} failed:\n{done.stderr[-4000:]}"
-    return done
+def _snakemake(workdir: Path, *args: str, config: dict[str, object]) -> Run:
+    run = run_snakemake(workdir, *args, config=config, timeout=900)
+    assert run.returncode == 0, f"snakemake {' '.join(args)} failed:\n{run.stderr[-4000:]}"
+    return run
 
 
 def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -162,11 +148,9 @@ class _Tables(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled example batch, run once with the project's knowledge base."""
-    work = _copy_project(tmp_path_factory.mktemp("example"))
-    _snakemake(work)
-    return work
+def example_run(example_run: Run) -> Path:
+    """The session's run of the bundled example (conftest.py); these tests only read its results."""
+    return example_run.workdir
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +159,9 @@ def kb() -> knowledge.KnowledgeBase:
 
 
 @pytest.fixture(scope="module")
-def report_views(example_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def report_views(
+    example_run: Path, example_sheet: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
     """The DOM Chromium built for the report's landing page and for each result opened."""
     if CHROMIUM is None:
         pytest.skip(
@@ -187,7 +173,7 @@ def report_views(example_run: Path, tmp_path_factory: pytest.TempPathFactory) ->
             f"results/report/{figure} was not produced: the workflow must run rule report_figures "
             "(python -m erbb2_tki.report_html) and mark its outputs with report()"
         )
-    _snakemake(example_run, "--report", "report.html")
+    _snakemake(example_run, "--report", "report.html", config=_config(example_sheet))
     report = example_run / "report.html"
     html = report.read_text(encoding="utf-8")
     view = example_run / "report_view.html"
@@ -207,23 +193,25 @@ def report_views(example_run: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return doms
 
 
-def test_report_landing_page_names_the_workflow_and_settings(report_views: dict[str, str]) -> None:
+def test_report_landing_page_names_the_workflow_and_settings(
+    report_views: dict[str, str], example_sheet: Path
+) -> None:
     text = _visible_text(report_views["landing"])
     assert "erbb2-tki: ERBB2 alleles and their TKI evidence" in text
     assert "NM_004448.4 / NP_004439.2" in text
-    assert "sample sheet config/samples.tsv" in text
+    assert f"sample sheet {example_sheet}" in text
     for category in ("1. Batch overview", "2. Verdicts", "3. Tables"):
         assert category in text
 
 
 def test_report_lollipop_shows_the_batch_alleles(
-    report_views: dict[str, str], kb: knowledge.KnowledgeBase
+    report_views: dict[str, str], kb: knowledge.KnowledgeBase, example_sheet: Path
 ) -> None:
     dom = report_views["lollipop.svg"]
     assert 'data-missing="' not in dom
     text = _visible_text(dom)
     assert f"Knowledge base: version {kb.version}, content hash {kb.content_hash}" in text
-    assert "sample sheet config/samples.tsv" in text
+    assert f"sample sheet {example_sheet}" in text
     svg = _shown_image(dom, "lollipop.svg")
     labels = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
     # S01/S02: L755S on both builds; S04/S05: the YVMA duplication written two ways is one
@@ -388,6 +376,7 @@ def _cut_new_version(annotations: Path) -> str:
 
 def test_diff_between_two_kb_versions_lists_exactly_the_changed_verdicts(
     example_run: Path,
+    example_sheet: Path,
     kb: knowledge.KnowledgeBase,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -401,9 +390,7 @@ def test_diff_between_two_kb_versions_lists_exactly_the_changed_verdicts(
     assert knowledge.load_knowledge(edited).version == new_version
 
     work = tmp_path / "rerun"
-    work.mkdir()
-    _copy_project(work)
-    _snakemake(work, "--config", f"annotations={edited}")
+    _snakemake(work, config={**_config(example_sheet), "annotations": edited})
 
     out = tmp_path / "diff.tsv"
     capsys.readouterr()
