@@ -31,96 +31,12 @@ from . import PROTEIN, TRANSCRIPT, __version__
 from .errors import InputError
 from .model import AlleleName
 
-ALLELE_COLUMNS = [
-    "sample",
-    "chrom",
-    "pos",
-    "ref",
-    "alt",
-    "consequence",
-    "hgvsc",
-    "hgvsp",
-    "hgvsp_short",
-    "exon",
-    "intron",
-    "domain",
-    "flags",
-    "oncogenicity",
-    "kb_drugs",
-    "genotype",
-    "vaf",
-    "depth",
-    "alt_depth",
-    "filter",
-    "used_for_verdict",
-    "origin",
-    "alt_index",
-    "variant_type",
-    "hgvsg",
-    "genomic_key",
-    "protein_start",
-    "protein_end",
-    "tumour_sample",
-    "build",
-    "normal_sample",
-    "normal_genotype",
-    "normal_vaf",
-    "normal_depth",
-]
-
-TKI_COLUMNS = [
-    "sample",
-    "hgvsp_short",
-    "drug",
-    "response",
-    "evidence_level",
-    "evidence_type",
-    "tumour_type",
-    "tumour_type_match",
-    "match_basis",
-    "citations",
-    "note",
-    "evidence_id",
-    "alteration",
-    "drug_kind",
-    "alteration_kind",
-    "level_in_context",
-    "amp_tier",
-    "oncokb_level",
-]
-
-# The column contract of verdicts.tsv (README.md, "Outputs"); match_basis and notes follow.
-VERDICT_COLUMNS = [
-    "sample",
-    "drug",
-    "drug_kind",
-    "verdict",
-    "level_in_context",
-    "amp_tier",
-    "oncokb_level",
-    "context",
-    "evidence_level",
-    "alleles",
-    "warnings",
-    "reason",
-    "citations",
-    "evidence_ids",
-    "kb_version",
-    "kb_hash",
-]
-
-STRUCTURAL_COLUMNS = [
-    "sample",
-    "chrom",
-    "pos",
-    "end",
-    "ref",
-    "alt",
-    "svtype",
-    "copy_number",
-    "event",
-    "filter",
-]
+# The column lists live in vocab.py; pipeline.py and reanalysis.py still read them from here.
+from .vocab import ALLELE_COLUMNS as ALLELE_COLUMNS
+from .vocab import STRUCTURAL_COLUMNS as STRUCTURAL_COLUMNS
+from .vocab import TABLE_COLUMNS
+from .vocab import TKI_COLUMNS as TKI_COLUMNS
+from .vocab import VERDICT_COLUMNS as VERDICT_COLUMNS
 
 # INFO keys added to the annotated VCF; Number=A so each ALT keeps its own value.
 INFO_KEYS = [
@@ -133,14 +49,6 @@ INFO_KEYS = [
     ("ERBB2_KB", "Knowledge-base drug:response pairs, '|'-joined"),
     ("ERBB2_FLAGS", "erbb2-tki flags for this allele, '|'-joined"),
 ]
-
-
-TABLE_COLUMNS = {
-    "alleles": ALLELE_COLUMNS,
-    "tki": TKI_COLUMNS,
-    "verdicts": VERDICT_COLUMNS,
-    "structural": STRUCTURAL_COLUMNS,
-}
 
 
 @dataclass

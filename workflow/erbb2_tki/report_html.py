@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import PROTEIN, TRANSCRIPT, __version__, plots, vocab
-from .annotate import VERDICT_COLUMNS
+from .vocab import VERDICT_COLUMNS
 
 REPORT_FILES = {
     "lollipop": "lollipop.svg",

@@ -1,5 +1,6 @@
-"""The output vocabulary: how verdicts, tiers, tumour-type contexts and drug kinds are named,
-lettered and coloured wherever a verdict is shown (heatmap, verdict page, Excel, MultiQC).
+"""The output vocabulary: the per-sample tables' columns, and how verdicts, tiers, tumour-type
+contexts and drug kinds are named, lettered and coloured wherever a verdict is shown (heatmap,
+verdict page, Excel, MultiQC).
 
 One place, so the figure, the workbook and the pages cannot drift apart. The values themselves
 (`verdict`, `amp_tier`, `context`, `drug_kind`) are those of verdicts.tsv (annotate.py writes
@@ -249,3 +250,109 @@ def citations_html(citations: str) -> str:
         text = html.escape(citation)
         parts.append(f'<a href="{html.escape(url)}">{text}</a>' if url else text)
     return "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The per-sample tables' columns (README.md, "Outputs"), read by every writer and reader of them
+
+ALLELE_COLUMNS = [
+    "sample",
+    "chrom",
+    "pos",
+    "ref",
+    "alt",
+    "consequence",
+    "hgvsc",
+    "hgvsp",
+    "hgvsp_short",
+    "exon",
+    "intron",
+    "domain",
+    "flags",
+    "oncogenicity",
+    "kb_drugs",
+    "genotype",
+    "vaf",
+    "depth",
+    "alt_depth",
+    "filter",
+    "used_for_verdict",
+    "origin",
+    "alt_index",
+    "variant_type",
+    "hgvsg",
+    "genomic_key",
+    "protein_start",
+    "protein_end",
+    "tumour_sample",
+    "build",
+    "normal_sample",
+    "normal_genotype",
+    "normal_vaf",
+    "normal_depth",
+]
+
+
+TKI_COLUMNS = [
+    "sample",
+    "hgvsp_short",
+    "drug",
+    "response",
+    "evidence_level",
+    "evidence_type",
+    "tumour_type",
+    "tumour_type_match",
+    "match_basis",
+    "citations",
+    "note",
+    "evidence_id",
+    "alteration",
+    "drug_kind",
+    "alteration_kind",
+    "level_in_context",
+    "amp_tier",
+    "oncokb_level",
+]
+
+
+# The column contract of verdicts.tsv (README.md, "Outputs"); match_basis and notes follow.
+VERDICT_COLUMNS = [
+    "sample",
+    "drug",
+    "drug_kind",
+    "verdict",
+    "level_in_context",
+    "amp_tier",
+    "oncokb_level",
+    "context",
+    "evidence_level",
+    "alleles",
+    "warnings",
+    "reason",
+    "citations",
+    "evidence_ids",
+    "kb_version",
+    "kb_hash",
+]
+
+
+STRUCTURAL_COLUMNS = [
+    "sample",
+    "chrom",
+    "pos",
+    "end",
+    "ref",
+    "alt",
+    "svtype",
+    "copy_number",
+    "event",
+    "filter",
+]
+
+
+TABLE_COLUMNS = {
+    "alleles": ALLELE_COLUMNS,
+    "tki": TKI_COLUMNS,
+    "verdicts": VERDICT_COLUMNS,
+    "structural": STRUCTURAL_COLUMNS,
+}
