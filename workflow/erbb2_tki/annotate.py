@@ -19,15 +19,15 @@ import os
 import sys
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .vcf.writer import write_annotated_vcf
+
 if TYPE_CHECKING:
     import pandas as pd
 
-from . import PROTEIN, TRANSCRIPT, __version__
 from .errors import InputError
 from .model import AlleleName
 
@@ -37,18 +37,6 @@ from .vocab import STRUCTURAL_COLUMNS as STRUCTURAL_COLUMNS
 from .vocab import TABLE_COLUMNS
 from .vocab import TKI_COLUMNS as TKI_COLUMNS
 from .vocab import VERDICT_COLUMNS as VERDICT_COLUMNS
-
-# INFO keys added to the annotated VCF; Number=A so each ALT keeps its own value.
-INFO_KEYS = [
-    ("ERBB2_CSQ", "Sequence Ontology consequence(s) on NM_004448.4, '&'-joined"),
-    ("ERBB2_HGVSC", "HGVS c. on NM_004448.4"),
-    ("ERBB2_HGVSP", "HGVS p. on NP_004439.2 (3-letter amino acids)"),
-    ("ERBB2_HGVSP_SHORT", "HGVS p. on NP_004439.2 (1-letter amino acids)"),
-    ("ERBB2_EXON", "Exon (n/27) or intron (n/26, prefixed 'intron')"),
-    ("ERBB2_ONCOGENICITY", "Oncogenicity from the erbb2-tki knowledge base"),
-    ("ERBB2_KB", "Knowledge-base drug:response pairs, '|'-joined"),
-    ("ERBB2_FLAGS", "erbb2-tki flags for this allele, '|'-joined"),
-]
 
 
 @dataclass
@@ -628,19 +616,6 @@ def _allele_row(
     }
 
 
-def _atomic_target(out: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """The target and a temporary name beside it (same folder, so os.replace is atomic).
-
-    The temporary file is not created here, so it gets the usual permissions (mkstemp's 0600
-    would make the outputs unreadable to the rest of a core's group).
-    """
-    from . import fileio
-
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target, fileio.temp_name(target)
-
-
 def write_table(
     rows: list[dict[str, str]], columns: list[str], out: str | os.PathLike[str]
 ) -> None:
@@ -648,108 +623,6 @@ def write_table(
     from .tables import atomic_write_bytes, records_tsv_bytes
 
     atomic_write_bytes(out, records_tsv_bytes(rows, _columns(rows, columns)))
-
-
-def _info_value(values: Iterable[str]) -> str:
-    return ",".join(v if v else "." for v in values)
-
-
-def write_annotated_vcf(
-    source: Path, out: str | os.PathLike[str], alleles: list[_Allele], kb: Any
-) -> None:
-    """The source records with all their fields, plus ERBB2_* INFO keys (Number=A) and version headers.
-
-    The format follows the name: `.vcf.gz`/`.vcf.bgz` is bgzipped with a tabix index beside it,
-    `.bcf` is BCF, anything else (`.vcf`) plain text. Written atomically.
-    """
-    import pysam
-    from cyvcf2 import Writer
-
-    from . import vcf_io
-
-    per_record: dict[int, dict[int, _Allele]] = defaultdict(dict)
-    for a in alleles:
-        if not a.components:
-            per_record[a.record_index][a.alt_index] = a
-
-    from . import fileio
-
-    target, tmp = _atomic_target(out)
-    mode, suffix, indexed = vcf_output_format(target)
-    tmp_vcf = tmp.with_name(tmp.name + suffix)
-    try:
-        reader = vcf_io.open_vcf(source)
-        for key, description in INFO_KEYS:
-            reader.add_info_to_header(
-                {"ID": key, "Number": "A", "Type": "String", "Description": description}
-            )
-        for key, value in (
-            ("erbb2_tki_version", __version__),
-            ("erbb2_tki_transcript", f"{TRANSCRIPT}/{PROTEIN}"),
-            ("erbb2_tki_kb_version", kb.version),
-            ("erbb2_tki_kb_hash", kb.content_hash),
-        ):
-            reader.add_to_header(f"##{key}={value}")
-        writer = Writer(str(tmp_vcf), reader, mode=mode)
-        for record_index, variant in enumerate(reader):
-            annotated = per_record.get(record_index)
-            if annotated:
-                values = _info_values(variant, annotated)
-                for key, _ in INFO_KEYS:
-                    variant.INFO[key] = _info_value(values[key])
-            writer.write_record(variant)
-        writer.close()
-        reader.close()
-        if indexed:
-            pysam.tabix_index(str(tmp_vcf), preset="vcf", force=True)
-            os.replace(str(tmp_vcf) + ".tbi", str(target) + ".tbi")
-        os.replace(tmp_vcf, target)
-    except OSError as err:  # a full disk: htslib says only "error -1 when writing"
-        problem = fileio.write_error(target, err)
-        if problem is None:
-            raise
-        raise problem from None
-    finally:
-        for leftover in (tmp, tmp_vcf, Path(f"{tmp_vcf}.tbi"), Path(f"{tmp_vcf}.gz")):
-            leftover.unlink(missing_ok=True)
-
-
-def vcf_output_format(path: str | os.PathLike[str]) -> tuple[str, str, bool]:
-    """cyvcf2 writer mode, file suffix and whether a tabix index is written, from the file name."""
-    name = Path(path).name.lower()
-    if name.endswith((".gz", ".bgz")):
-        return "wz", ".vcf.gz", True
-    if name.endswith(".bcf"):
-        return "wb", ".bcf", False
-    return "w", ".vcf", False
-
-
-def _info_values(variant: Any, annotated: dict[int, _Allele]) -> dict[str, list[str]]:
-    values: dict[str, list[str]] = {key: [] for key, _ in INFO_KEYS}
-    for alt_index in range(1, len(variant.ALT) + 1):
-        a = annotated.get(alt_index)
-        shown = a.merged_into if a is not None and a.merged_into is not None else a
-        n = shown.name if shown is not None else None
-        flags = (list(n.flags) if n else []) + (a.flags if a else [])
-        drugs = sorted({f"{x.drug}:{x.response}" for x in shown.matches}) if shown else []
-        exon = (n.exon or (f"intron{n.intron}" if n.intron else "")) if n else ""
-        for key, value in (
-            ("ERBB2_CSQ", n.consequence if n else ""),
-            ("ERBB2_HGVSC", n.hgvsc if n else ""),
-            ("ERBB2_HGVSP", n.hgvsp if n else ""),
-            ("ERBB2_HGVSP_SHORT", n.hgvsp_short if n else ""),
-            ("ERBB2_EXON", exon),
-            ("ERBB2_ONCOGENICITY", shown.oncogenicity if shown else ""),
-            ("ERBB2_KB", "|".join(drugs)),
-            ("ERBB2_FLAGS", "|".join(flags)),
-        ):
-            values[key].append(_vcf_safe(value))
-    return values
-
-
-def _vcf_safe(value: str) -> str:
-    """INFO values may not contain ',', ';', '=' or white space."""
-    return value.replace(" ", "_").replace(",", "|").replace(";", "|").replace("=", ":")
 
 
 # --- command line ------------------------------------------------------------------------

@@ -8,7 +8,8 @@
 - metrics: VAF, depth and genotype per ALT in each caller's own fields;
 - events: allele kinds and structural events (DUP, DEL, breakends, copy number);
 - span: a record's reference span by tabix's rule (which records are in a region);
-- bisection: the region's records of a sorted, unindexed BGZF file by bisecting its blocks.
+- bisection: the region's records of a sorted, unindexed BGZF file by bisecting its blocks;
+- writer: the annotated VCF (the source records plus ERBB2_* INFO keys).
 
 Cores receive VCFs from every caller and every year, and the peers of this tool break on them in
 documented ways (a '*' allele, Manta breakends, VAF only in a caller-specific field). This package
