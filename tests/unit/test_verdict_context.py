@@ -16,12 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from erbb2_tki.annotate import GermlinePolicy, annotate_sample
+from erbb2_tki.annotate import annotate_sample
 from erbb2_tki.interpret import CONTEXTS, VERDICTS, WARNING_CODES, verdicts
 from erbb2_tki.kb_cli import _pseudo_allele
 from erbb2_tki.knowledge import EVIDENCE_FILE, load_knowledge
 from erbb2_tki.oncotree import OTHER, SAME, SUBTYPE
 from erbb2_tki.paths import annotations_dir
+from erbb2_tki.verdict_use import GermlinePolicy
 
 SITES = {
     "GRCh38": {

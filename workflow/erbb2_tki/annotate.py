@@ -18,18 +18,17 @@ import argparse
 import os
 import sys
 import tempfile
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .vcf.writer import write_annotated_vcf
-
-if TYPE_CHECKING:
-    import pandas as pd
-
+from .calls import _Allele, _read_alleles
+from .cis import _merge_in_cis
 from .errors import InputError
 from .model import AlleleName
+from .vcf.writer import write_annotated_vcf
+from .verdict_use import GermlinePolicy, _set_origin, _verdict_use
 
 # The column lists live in vocab.py; pipeline.py and reanalysis.py still read them from here.
 from .vocab import ALLELE_COLUMNS as ALLELE_COLUMNS
@@ -37,6 +36,9 @@ from .vocab import STRUCTURAL_COLUMNS as STRUCTURAL_COLUMNS
 from .vocab import TABLE_COLUMNS
 from .vocab import TKI_COLUMNS as TKI_COLUMNS
 from .vocab import VERDICT_COLUMNS as VERDICT_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -103,316 +105,12 @@ def _text_row(row: dict[str, Any]) -> dict[str, str]:
     return {key: _fmt(value) for key, value in row.items()}
 
 
-@dataclass(frozen=True)
-class GermlinePolicy:
-    """When an allele is called germline (config keys germline_*; README "Germline alleles").
-
-    An allele is germline when the matched normal column carries it: its genotype there contains
-    the ALT, or its VAF there is at least `normal_vaf` with a depth of at least `normal_min_depth`;
-    or when it is a common polymorphism listed in the knowledge base's germline.tsv and
-    `exclude_listed` is true (unless the normal column shows it somatic). It is somatic when a normal column with at least `normal_min_depth`
-    reads shows no sign of it, and unknown otherwise (no normal column, or too few reads).
-    """
-
-    normal_vaf: float = 0.2
-    normal_min_depth: int = 10
-    exclude_listed: bool = True
-
-
-GERMLINE = "germline"
-SOMATIC = "somatic"
-UNKNOWN_ORIGIN = "unknown"
-
-
-@dataclass
-class _Allele:
-    """One ALT of one record on its way through naming and matching."""
-
-    record_index: int
-    alt_index: int  # 1-based ALT index in the record
-    chrom: str
-    pos: int
-    ref: str
-    alt: str
-    filter: str
-    name: AlleleName | None
-    metrics: Any
-    flags: list[str] = field(default_factory=list)
-    matches: list[Any] = field(default_factory=list)
-    oncogenicity: str = ""
-    merged_into: _Allele | None = None
-    components: list[_Allele] = field(default_factory=list)
-    normal_metrics: Any = None
-    origin: str = UNKNOWN_ORIGIN
-
-    @property
-    def carried(self) -> bool:
-        """False only when the tumour genotype is known and does not contain this ALT."""
-        m = self.metrics
-        if m is None or not m.genotype or set(m.genotype) <= set("./|"):
-            return True
-        return bool(m.haplotypes) or str(self.alt_index) in m.genotype.replace("|", "/").split("/")
-
-
 def _fmt(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else ""
     return str(value)
-
-
-def _filter_text(variant: Any) -> str:
-    return "PASS" if variant.FILTER is None else str(variant.FILTER)
-
-
-def _read_alleles(
-    vcf: Any,
-    build: str,
-    tumour_index: int | None,
-    skipped: Counter[str],
-    structural: list[dict[str, Any]],
-    sample: str,
-    region: tuple[int, int] | None = None,
-    normal_index: int | None = None,
-) -> list[_Allele]:
-    """Every ALT of every record in the ERBB2 region, named; non-small ALTs are counted or kept as events.
-
-    `region` is the one extraction read (its status records it); None: the default padding.
-    Chromosome 17 is any of its spellings (contigs.chr17_names). The same ALT at the same
-    site in two records is one allele, listed once with the flag `duplicate_record`.
-    """
-    from . import consequence, contigs, extract, vcf_io
-
-    alleles: list[_Allele] = []
-    span = region or extract.erbb2_region(build)
-    chr17, _ = contigs.chr17_names(str(vcf.raw_header).encode("utf-8", "replace"), build)
-    first_of: dict[tuple[str, int, str, str], _Allele | None] = {}
-    first_record: dict[tuple[str, int, str, str], int] = {}
-    for record_index, variant in enumerate(vcf):
-        chrom = variant.CHROM
-        if chrom.encode("utf-8", "replace") not in chr17:
-            continue
-        start, end = span
-        var_end = _record_end(variant)
-        if var_end < start or variant.POS > end:
-            continue
-        filt = _filter_text(variant)
-        if not variant.ALT:  # ALT '.': a reference call, no allele to name
-            skipped["missing"] += 1
-        for alt_index, alt in enumerate(variant.ALT, start=1):
-            # The same ALT at the same site in an earlier record (not a repeat within a record,
-            # which the record's own ALT indices keep apart).
-            key = (chrom, int(variant.POS), str(variant.REF).upper(), alt.upper())
-            if key in first_of and first_record[key] != record_index:
-                first = first_of[key]
-                if first is not None and "duplicate_record" not in first.flags:
-                    first.flags.append("duplicate_record")
-                skipped["duplicate_record"] += 1
-                continue
-            first_of[key] = None
-            first_record[key] = record_index
-            kind = vcf_io.classify_alt(variant.REF, alt)
-            if kind != "small":
-                event = None
-                if kind in ("symbolic", "breakend"):
-                    event = vcf_io.structural_event(variant, alt_index, span, tumour_index)
-                if event is not None:
-                    structural.append({"sample": sample, "filter": filt, **event.as_row()})
-                skipped[kind] += 1
-                continue
-            metrics = (
-                vcf_io.sample_metrics(variant, tumour_index, alt_index)
-                if tumour_index is not None
-                else None
-            )
-            normal_metrics = (
-                vcf_io.sample_metrics(variant, normal_index, alt_index)
-                if normal_index is not None
-                else None
-            )
-            ref = variant.REF.upper()
-            try:
-                name = consequence.name_allele(build, chrom, variant.POS, ref, alt.upper())
-                flags: list[str] = []
-            except ValueError as err:
-                name = None
-                flags = [f"not_named:{_flag_text(str(err))}"]
-            alleles.append(
-                _Allele(
-                    record_index,
-                    alt_index,
-                    chrom,
-                    variant.POS,
-                    ref,
-                    alt.upper(),
-                    filt,
-                    name,
-                    metrics,
-                    flags,
-                    normal_metrics=normal_metrics,
-                )
-            )
-            first_of[key] = alleles[-1]
-    return alleles
-
-
-def _record_end(variant: Any) -> int:
-    """The record's reference end by the rule extraction uses: END, else SVLEN of a <DEL>,
-    <DUP>, <INV> or <CNV> ALT, else REF (extract.svlen_span)."""
-    from . import extract
-
-    end = int(variant.end)
-    try:
-        has_end = variant.INFO.get("END") is not None
-        svlen = None if has_end else variant.INFO.get("SVLEN")
-    except Exception:  # htslib type mismatch on a malformed value
-        svlen = None
-    if svlen is not None:
-        text = ",".join(map(str, svlen)) if isinstance(svlen, tuple) else str(svlen)
-        alts = ",".join(variant.ALT).encode()
-        span = extract.svlen_span(alts, b"SVLEN=" + text.encode())
-        end = max(end, int(variant.POS) + span - 1)
-    return end
-
-
-def _normal_origin(m: Any, alt_index: int, policy: GermlinePolicy) -> str:
-    """germline / somatic / unknown from the matched normal's metrics for one ALT."""
-    if m is None:
-        return UNKNOWN_ORIGIN
-    gt = str(m.genotype or "").replace("|", "/").split("/")
-    if str(alt_index) in gt or m.haplotypes:
-        return GERMLINE
-    depth = m.depth
-    if m.vaf is not None and m.vaf >= policy.normal_vaf and (depth or 0) >= policy.normal_min_depth:
-        return GERMLINE
-    if depth is not None and depth >= policy.normal_min_depth:
-        return SOMATIC
-    return UNKNOWN_ORIGIN
-
-
-def _set_origin(allele: _Allele, kb: Any, policy: GermlinePolicy) -> None:
-    """Origin of one allele (merged alleles: germline only if every component is)."""
-    if allele.components:
-        origins = {c.origin for c in allele.components}
-        allele.origin = origins.pop() if len(origins) == 1 else UNKNOWN_ORIGIN
-    else:
-        allele.origin = _normal_origin(allele.normal_metrics, allele.alt_index, policy)
-    listed = kb.germline_polymorphism(allele.name.protein) if allele.name else None
-    if listed is not None:
-        allele.flags.append(f"germline_polymorphism:{listed.rsid}")
-        # a matched normal with enough reads and no ALT is direct evidence: it outranks the list
-        if policy.exclude_listed and allele.origin != SOMATIC:
-            allele.origin = GERMLINE
-
-
-def _flag_text(text: str) -> str:
-    """Flags are '|'-joined tokens inside a VCF INFO value: keep them free of separators."""
-    return "".join(c if c.isalnum() or c in "._-:" else "_" for c in text)[:80]
-
-
-def _codons(allele: _Allele) -> set[int]:
-    p = allele.name.protein if allele.name else None
-    if p is None or allele.name.variant_type not in ("snv", "mnv"):
-        return set()
-    return set(range(p.start, p.end + 1))
-
-
-def _codon_groups(alleles: list[_Allele]) -> list[list[_Allele]]:
-    """Groups of two or more SNV/MNV alleles linked by sharing a codon."""
-    candidates = sorted(
-        (a for a in alleles if _codons(a)), key=lambda a: (min(_codons(a)), a.pos, a.alt)
-    )
-    groups: list[tuple[set[int], list[_Allele]]] = []
-    for allele in candidates:
-        codons = _codons(allele)
-        if groups and groups[-1][0] & codons:
-            groups[-1][0].update(codons)
-            groups[-1][1].append(allele)
-        else:
-            groups.append((set(codons), [allele]))
-    return [members for _, members in groups if len(members) >= 2]
-
-
-def _merge_in_cis(alleles: list[_Allele], build: str) -> list[_Allele]:
-    """Alleles on one haplotype that touch one codon are one amino-acid change.
-
-    Phased calls (GT with PS, or GATK PGT/PID) on the same haplotype are named together and the
-    combined allele replaces its components for matching and verdicts; unphased calls sharing a
-    codon keep their own names and gain a possible_in_cis flag with the combined name.
-    """
-    from . import consequence
-
-    merged: list[_Allele] = []
-    for group in _codon_groups(alleles):
-        haplotypes: dict[tuple[str, int], list[_Allele]] = defaultdict(list)
-        unphased: list[_Allele] = []
-        for allele in group:
-            m = allele.metrics
-            if m is not None and m.phased and m.phase_set is not None and m.haplotypes:
-                for hap in m.haplotypes:
-                    haplotypes[(str(m.phase_set), hap)].append(allele)
-            else:
-                unphased.append(allele)
-        for members in (haplotypes[key] for key in sorted(haplotypes)):
-            if len(members) < 2 or len({a.pos for a in members}) < len(members):
-                continue
-            name = consequence.name_haplotype(
-                build, members[0].chrom, [(a.pos, a.ref, a.alt) for a in members]
-            )
-            combined = _Allele(
-                record_index=members[0].record_index,
-                alt_index=members[0].alt_index,
-                chrom=members[0].chrom,
-                pos=name.key_pos,
-                ref=name.key_ref,
-                alt=name.key_alt,
-                filter=_combined_filter(members),
-                name=name,
-                metrics=members[0].metrics,
-                flags=["merged_in_cis:" + "+".join(_short_key(a) for a in members)],
-                components=list(members),
-            )
-            for a in members:
-                a.merged_into = combined
-                a.flags.append(f"in_cis_merged_as:{_flag_text(name.hgvsp_short)}")
-            merged.append(combined)
-        # Two ALTs at one position cannot both be on one haplotype: no combined name then.
-        if unphased and len({a.pos for a in group}) == len(group):
-            name = consequence.name_haplotype(
-                build, group[0].chrom, [(a.pos, a.ref, a.alt) for a in group]
-            )
-            for a in unphased:
-                a.flags.append(f"possible_in_cis:{_flag_text(name.hgvsp_short)}")
-    return merged
-
-
-def _combined_filter(members: list[_Allele]) -> str:
-    filters = sorted({a.filter for a in members})
-    return (
-        filters[0] if len(filters) == 1 else ";".join(f for f in filters if f != "PASS") or "PASS"
-    )
-
-
-def _short_key(allele: _Allele) -> str:
-    return f"{allele.pos}{allele.ref}>{allele.alt}"
-
-
-def _verdict_use(allele: _Allele, include_filtered: bool) -> str:
-    """'yes', or 'no:<reason>' when this allele must not decide a drug verdict."""
-    if allele.merged_into is not None:
-        return "no:merged_in_cis"
-    if allele.name is None:
-        return "no:not_named"
-    if "ref_mismatch" in allele.name.flags:
-        return "no:ref_mismatch"
-    if allele.origin == GERMLINE:
-        return "no:germline"
-    if not include_filtered and allele.filter not in ("PASS", "."):
-        return "no:filtered"
-    if not allele.carried:
-        return "no:not_in_tumour_genotype"
-    return "yes"
 
 
 def annotate_sample(
