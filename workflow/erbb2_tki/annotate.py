@@ -140,19 +140,24 @@ def annotate_sample(
     wrong with the input. Outputs are written atomically: on any error none of them is left
     half-written.
     """
-    from . import interpret, knowledge, vcf_io
+    from . import interpret, knowledge
+    from .vcf import builds as vcf_builds
+    from .vcf import reader as vcf_reader
+    from .vcf import samples as vcf_samples
 
     path = Path(vcf)
     try:
         if kb is None:
             kb = knowledge.load_knowledge()
         tumour_type = _resolve_tumour_type(kb, tumour_type)
-        reader = vcf_io.open_vcf(path)
-        build_call = vcf_io.detect_build(reader, path, build)
-        tumour_index, tumour_name = vcf_io.choose_tumour_sample(
+        reader = vcf_reader.open_vcf(path)
+        build_call = vcf_builds.detect_build(reader, path, build)
+        tumour_index, tumour_name = vcf_samples.choose_tumour_sample(
             reader, path, tumour_sample, normal_sample
         )
-        normal_index, normal_name = vcf_io.choose_normal_sample(reader, tumour_index, normal_sample)
+        normal_index, normal_name = vcf_samples.choose_normal_sample(
+            reader, tumour_index, normal_sample
+        )
         skipped: Counter[str] = Counter()
         structural: list[dict[str, Any]] = []
         alleles = _read_alleles(

@@ -65,7 +65,9 @@ def _read_alleles(
     Chromosome 17 is any of its spellings (contigs.chr17_names). The same ALT at the same
     site in two records is one allele, listed once with the flag `duplicate_record`.
     """
-    from . import consequence, contigs, extract, vcf_io
+    from . import consequence, contigs, extract
+    from .vcf import events as vcf_events
+    from .vcf import metrics as vcf_metrics
 
     alleles: list[_Allele] = []
     span = region or extract.erbb2_region(build)
@@ -95,22 +97,22 @@ def _read_alleles(
                 continue
             first_of[key] = None
             first_record[key] = record_index
-            kind = vcf_io.classify_alt(variant.REF, alt)
+            kind = vcf_events.classify_alt(variant.REF, alt)
             if kind != "small":
                 event = None
                 if kind in ("symbolic", "breakend"):
-                    event = vcf_io.structural_event(variant, alt_index, span, tumour_index)
+                    event = vcf_events.structural_event(variant, alt_index, span, tumour_index)
                 if event is not None:
                     structural.append({"sample": sample, "filter": filt, **event.as_row()})
                 skipped[kind] += 1
                 continue
             metrics = (
-                vcf_io.sample_metrics(variant, tumour_index, alt_index)
+                vcf_metrics.sample_metrics(variant, tumour_index, alt_index)
                 if tumour_index is not None
                 else None
             )
             normal_metrics = (
-                vcf_io.sample_metrics(variant, normal_index, alt_index)
+                vcf_metrics.sample_metrics(variant, normal_index, alt_index)
                 if normal_index is not None
                 else None
             )

@@ -16,7 +16,7 @@ import re
 
 from .errors import InputError
 
-# chr17's length per build (the same numbers as vcf_io.CONTIG_LENGTHS["..."]["17"]).
+# chr17's length per build (the same numbers as vcf.builds.CONTIG_LENGTHS["..."]["17"]).
 CHR17_LENGTH = {"GRCh37": 81195210, "GRCh38": 83257441}
 ACCESSIONS = {
     "NC_000017.10": "GRCh37",
