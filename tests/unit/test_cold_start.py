@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from erbb2_tki import knowledge
+from erbb2_tki import diskcache, knowledge
 from erbb2_tki.errors import InputError
+from erbb2_tki.knowledge import loading as kb_loading
 from erbb2_tki.paths import annotations_dir
 
 HEAVY = ("pandas", "numpy", "matplotlib")
@@ -132,12 +133,12 @@ def kb_copy(tmp_path: Path) -> Path:
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv(knowledge.CACHE_ENV, str(folder))
-    knowledge._CACHE.clear()
+    kb_loading._CACHE.clear()
     return folder
 
 
 def _fresh_load(base: Path) -> knowledge.KnowledgeBase:
-    knowledge._CACHE.clear()  # the in-process cache would answer first
+    kb_loading._CACHE.clear()  # the in-process cache would answer first
     return knowledge.load_knowledge(base)
 
 
@@ -145,8 +146,8 @@ def test_cache_entry_is_used_and_equal_to_a_parse(kb_copy: Path, cache: Path, mo
     first = _fresh_load(kb_copy)
     assert len(list(cache.glob("kb-*.pickle"))) == 1
     calls = []
-    real = knowledge._load
-    monkeypatch.setattr(knowledge, "_load", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = kb_loading._load
+    monkeypatch.setattr(kb_loading, "_load", lambda *a, **k: calls.append(a) or real(*a, **k))
     second = _fresh_load(kb_copy)
     assert calls == []  # served from the cache
     assert second.content_hash == first.content_hash
@@ -203,17 +204,17 @@ def test_unwritable_or_disabled_cache_only_costs_the_parse(
     monkeypatch.setenv(knowledge.CACHE_ENV, str(blocker / "cache"))  # cannot be created
     assert _fresh_load(kb_copy).evidence
     monkeypatch.setenv(knowledge.CACHE_ENV, "off")
-    assert knowledge.cache_dir() is None
+    assert diskcache.cache_dir() is None
     assert _fresh_load(kb_copy).evidence
 
 
 def test_cache_dir_default_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(knowledge.CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert knowledge.cache_dir() == tmp_path / "xdg" / "erbb2-tki"
+    assert diskcache.cache_dir() == tmp_path / "xdg" / "erbb2-tki"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert knowledge.cache_dir() == tmp_path / "home" / ".cache" / "erbb2-tki"
+    assert diskcache.cache_dir() == tmp_path / "home" / ".cache" / "erbb2-tki"
 
 
 def test_transcript_model_is_cached_by_its_bytes(tmp_path: Path, cache: Path) -> None:

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from erbb2_tki import annotate, extract, fileio, kb_cli, knowledge, plots, reanalysis, tables
+from erbb2_tki import annotate, extract, fileio, kb_cli, plots, reanalysis, tables
 from erbb2_tki.errors import InputError
+from erbb2_tki.knowledge import hashes as kb_hashes
 from erbb2_tki.vcf import writer as vcf_writer
 
 
@@ -38,7 +39,7 @@ def test_every_writer_goes_through_fileio(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(fileio, "atomic_write_bytes", spy)
     tables.atomic_write_bytes(tmp_path / "t.tsv", b"x\n")
     plots.atomic_write_bytes(tmp_path / "p.svg", b"<svg/>")
-    knowledge._atomic_write(tmp_path / "m.yaml", "a: 1\n")
+    kb_hashes._atomic_write(tmp_path / "m.yaml", "a: 1\n")
     kb_cli._write_tsv(tmp_path / "d.tsv", [("changed", "E1", "level", "A", "B")])
     annotate.write_table([{"sample": "S"}], ["sample"], tmp_path / "a.tsv")
     import pandas as pd

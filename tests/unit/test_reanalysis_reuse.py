@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from erbb2_tki import knowledge, pipeline, tables
+from erbb2_tki.knowledge import loading as kb_loading
 from erbb2_tki.paths import annotations_dir
 
 HEADER = (
@@ -59,7 +60,7 @@ def batch(tmp_path: Path) -> dict[str, Path]:
 
 def _annotate(batch: dict[str, Path], out: str, annotations: Path, **kw) -> dict[str, dict]:
     root = batch["root"] / out
-    knowledge._CACHE.clear()
+    kb_loading._CACHE.clear()
     status = pipeline.annotate_shard(
         pipeline.read_manifest(batch["manifest"], 0),
         batch["extract"],

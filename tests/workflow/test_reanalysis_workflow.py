@@ -14,6 +14,7 @@ import pytest
 from workflow_helpers import PROJECT_DIR, run_snakemake
 
 from erbb2_tki import knowledge, tables
+from erbb2_tki.knowledge import loading as kb_loading
 
 pytestmark = pytest.mark.workflow
 
@@ -33,7 +34,7 @@ def _cut(annotations: Path, edit) -> knowledge.KnowledgeBase:
         text.replace(f"version: {old}", f"version: {major}.{minor}.{int(patch) + 1}")
     )
     knowledge.write_hashes(folder)
-    knowledge._CACHE.clear()
+    kb_loading._CACHE.clear()
     return knowledge.load_knowledge(folder)
 
 

@@ -45,9 +45,17 @@ def code_fingerprint() -> str:
     global _CODE_FINGERPRINT
     if _CODE_FINGERPRINT is None:
         digest = hashlib.sha256(f"format {CACHE_FORMAT}\n{__version__}\n".encode())
-        files = sorted(paths.PACKAGE_DIR.glob("*.py")) + sorted(paths.schemas_dir().glob("*"))
-        for path in files:
-            digest.update(path.name.encode() + b"\0")
+        # Every module of the package, subpackages (knowledge/, vcf/) included, named by its path.
+        package = paths.PACKAGE_DIR
+        modules = [
+            path.relative_to(package).as_posix()
+            for path in package.rglob("*.py")
+            if paths.BUNDLE not in path.relative_to(package).parts
+        ]
+        files = [(name, package / name) for name in sorted(modules)]
+        files += [(path.name, path) for path in sorted(paths.schemas_dir().glob("*"))]
+        for name, path in files:
+            digest.update(name.encode() + b"\0")
             try:
                 digest.update(path.read_bytes())
             except OSError:

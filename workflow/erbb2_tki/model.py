@@ -1,6 +1,6 @@
 """Plain data shared between the modules: a named allele and its protein change.
 
-consequence.py and protein.py fill these in; knowledge.py, interpret.py, annotate.py, concordance.py
+consequence.py and protein.py fill these in; knowledge/, interpret.py, annotate.py, concordance.py
 and kb_cli.py read them.
 """
 

@@ -605,9 +605,9 @@ def _static_digest(annotations_root: Path, options: str) -> str:
     germline policy), non-knowledge annotations."""
     import hashlib
 
-    from . import knowledge
+    from . import diskcache, knowledge
 
-    digest = hashlib.sha256(f"view {KB_VIEW_FORMAT}\n{knowledge._code_fingerprint()}\n".encode())
+    digest = hashlib.sha256(f"view {KB_VIEW_FORMAT}\n{diskcache.code_fingerprint()}\n".encode())
     digest.update(f"options\n{options}\n".encode())
     root = Path(annotations_root)
     if root.is_dir():

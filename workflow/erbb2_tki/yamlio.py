@@ -14,7 +14,7 @@ def load_yaml(source: str | bytes | IO[str] | IO[bytes]) -> Any:
     """Parse one YAML document with the safe loader (C implementation when available).
 
     yaml is imported here, not at module level: `erbb2-tki --help` and a warm knowledge-base
-    load (from the cache, see knowledge.py) never parse YAML.
+    load (from the cache, see knowledge/loading.py) never parse YAML.
     """
     import yaml
 
