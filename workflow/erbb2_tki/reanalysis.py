@@ -382,7 +382,7 @@ def write_diff_tsv(diff: list[dict[str, str]] | pd.DataFrame, out: str | os.Path
     fileio.atomic_write_bytes(out, records_tsv_bytes(_as_rows(diff), DIFF_COLUMNS))
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `erbb2-tki diff` to the command line."""
     parser = subparsers.add_parser(
         "diff",

@@ -290,7 +290,7 @@ def _load(path: str) -> Transcript:
         key = diskcache.key_of("transcript", Path(path).read_bytes())
     except OSError:
         return parse_transcript(Path(path))  # says what is wrong with the path
-    cached = diskcache.read("transcript", key, Transcript)
+    cached: Transcript | None = diskcache.read("transcript", key, Transcript)
     if cached is not None:
         return dataclasses.replace(cached, source_path=str(path))
     transcript = parse_transcript(Path(path))

@@ -11,8 +11,9 @@ in the on-disk cache (diskcache.py).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import paths
 from ..diskcache import cache_dir
@@ -89,7 +90,7 @@ def load_knowledge(
             path=str(base),
             fix="give the annotations/ folder or its knowledge/ subfolder",
         )
-    stamp = []
+    stamp: list[tuple[str, int | None, int | None]] = []
     for name in (*DATA_FILES, METADATA_FILE):
         try:
             st = (base / name).stat()
@@ -157,7 +158,7 @@ def _load_cached(base: Path, *, protein: str | None) -> KnowledgeBase:
         key, file_hashes, content_hash = _cache_key(base, protein)
     except OSError:  # a missing data file: _load says which
         return _load(base, check_hash=True, protein=protein)
-    kb = diskcache.read("kb", key, KnowledgeBase)
+    kb: KnowledgeBase | None = diskcache.read("kb", key, KnowledgeBase)
     if kb is not None and kb.content_hash == content_hash:
         # the hash check itself always runs: the files against what metadata.yaml records
         _check_hashes(base, kb.metadata, file_hashes, content_hash)
@@ -328,7 +329,7 @@ def _schema_message(error: jsonschema.ValidationError, field_name: str | None) -
     value = error.instance
     name = field_name or "document"
     if error.validator == "enum":
-        return f"{name} {value!r} is not one of {', '.join(map(str, error.validator_value))}"
+        return f"{name} {value!r} is not one of {', '.join(map(str, cast('Iterable[Any]', error.validator_value)))}"
     if error.validator == "minLength" and value == "":
         if field_name == "citations":
             return "citations is empty: every evidence row needs at least one citation"
@@ -345,7 +346,7 @@ def _schema_message(error: jsonschema.ValidationError, field_name: str | None) -
 def _schema_fix(error: jsonschema.ValidationError) -> str | None:
     description = error.schema.get("description") if isinstance(error.schema, dict) else None
     if description:
-        return description.strip()
+        return cast(str, description).strip()
     parent = error.parent
     if parent is not None and isinstance(parent.schema, dict):
         return parent.schema.get("description")

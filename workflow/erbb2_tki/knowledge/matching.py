@@ -519,8 +519,13 @@ def touched(old: KnowledgeBase, new: KnowledgeBase) -> dict[str, list[str]]:
     codons: set[str] = set()
     classes: set[str] = set()
     for eid in sorted(set(before) | set(after)):
-        pair = (before.get(eid), after.get(eid))
-        if None not in pair and replace(pair[0], line=0) == replace(pair[1], line=0):
+        old_row, new_row = before.get(eid), after.get(eid)
+        pair = (old_row, new_row)
+        if (
+            old_row is not None
+            and new_row is not None
+            and replace(old_row, line=0) == replace(new_row, line=0)
+        ):
             continue  # the same row, perhaps on another line
         for row in pair:
             if row is None:
