@@ -29,13 +29,7 @@ from .errors import InputError
 from .model import AlleleName
 from .vcf.writer import write_annotated_vcf
 from .verdict_use import GermlinePolicy, _set_origin, _verdict_use
-
-# The column lists live in vocab.py; pipeline.py and reanalysis.py still read them from here.
-from .vocab import ALLELE_COLUMNS as ALLELE_COLUMNS
-from .vocab import STRUCTURAL_COLUMNS as STRUCTURAL_COLUMNS
 from .vocab import TABLE_COLUMNS
-from .vocab import TKI_COLUMNS as TKI_COLUMNS
-from .vocab import VERDICT_COLUMNS as VERDICT_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -29,7 +29,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +176,7 @@ def shard_digest(rows: Sequence[sample_sheet.SampleRow], stage: str) -> str:
     by other content re-runs its shard even when its mtime went back in time (`cp -p`,
     `rsync -a`, `mv` of an older copy), which Snakemake's mtime check misses.
     """
+    keys: list[dict[str, Any]]
     if stage == "extract":
         keys = [{**r.extract_key(), "signals": input_signals(r.vcf)} for r in rows]
     else:
@@ -766,16 +767,17 @@ def _shard_line(row: dict[str, str] | tuple[tuple[str, ...], str], columns: list
     return "\t".join(where.get(c, "") for c in columns)
 
 
-def _columns_of(headers: Sequence[Sequence[str]], name: str) -> list[str]:
-    """The columns of a batch table: those of annotate's per-sample tables, then any extra
-    column a shard's table has (in the order first seen)."""
-    from . import annotate
+def _columns_of(headers: Sequence[Iterable[str]], name: str) -> list[str]:
+    """The columns of a batch table: those of the per-sample tables (vocab.py), then any extra
+    column a shard's table has (in the order first seen). A header is any iterable of column
+    names: a header line's fields, or a row dict (its keys)."""
+    from . import vocab
 
     known = {
-        "alleles": annotate.ALLELE_COLUMNS,
-        "evidence": annotate.TKI_COLUMNS,
-        "verdicts": annotate.VERDICT_COLUMNS,
-        "structural": annotate.STRUCTURAL_COLUMNS,
+        "alleles": vocab.ALLELE_COLUMNS,
+        "evidence": vocab.TKI_COLUMNS,
+        "verdicts": vocab.VERDICT_COLUMNS,
+        "structural": vocab.STRUCTURAL_COLUMNS,
     }[name]
     extra = [c for header in headers for c in header if c not in known]
     return list(known) + list(dict.fromkeys(extra))

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .annotate import VERDICT_COLUMNS
 from .errors import InputError
+from .vocab import VERDICT_COLUMNS
 
 # pandas only for diff_runs (a DataFrame for library users); the CLI never needs it
 if TYPE_CHECKING:
