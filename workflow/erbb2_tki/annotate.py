@@ -180,8 +180,8 @@ def annotate_sample(
         if allele.name is not None:
             allele.matches = kb.match(allele.name, tumour_type)
             allele.oncogenicity = kb.oncogenicity(allele.name)
-        allele.use = _verdict_use(allele, include_filtered)  # type: ignore[attr-defined]
-        if allele.use == "yes":  # type: ignore[attr-defined]
+        allele.use = _verdict_use(allele, include_filtered)
+        if allele.use == "yes" and allele.name is not None:  # "yes" needs a name
             used.append((allele.name, allele.matches))
 
     amplification = any(
@@ -209,7 +209,7 @@ def annotate_sample(
             ),
         }
         for a in listed
-        if a.name is not None and a.use == "yes"  # type: ignore[attr-defined]
+        if a.name is not None and a.use == "yes"
         for m in a.matches
     ]
     result = SampleResult(
@@ -294,7 +294,7 @@ def _allele_row(
         "depth": _fmt(m.depth) if m else "",
         "alt_depth": _fmt(m.alt_depth) if m else "",
         "filter": a.filter,
-        "used_for_verdict": a.use,  # type: ignore[attr-defined]
+        "used_for_verdict": a.use,
         "origin": a.origin,
         "alt_index": a.alt_index
         if not a.components

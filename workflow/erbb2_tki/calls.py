@@ -35,6 +35,7 @@ class _Allele:
     components: list[_Allele] = field(default_factory=list)
     normal_metrics: Any = None
     origin: str = UNKNOWN_ORIGIN
+    use: str = ""  # used_for_verdict (verdict_use._verdict_use), set by annotate_sample
 
     @property
     def carried(self) -> bool:
