@@ -1,11 +1,12 @@
 """Per-sample annotation: read a VCF, name its ERBB2 alleles, match the knowledge base, write outputs.
 
-This is the glue between the VCF reader (vcf_io), the HGVS engine (consequence), the knowledge
-base (knowledge) and the verdict rules (interpret). The workflow calls `annotate_sample` once per
+This is the glue between the read loop (calls: the VCF reader and the HGVS engine), the in-cis
+merge (cis), the verdict-use policy (verdict_use), the knowledge base (knowledge), the verdict
+rules (interpret) and the writers (vcf.writer, the tables). The workflow calls `annotate_sample` once per
 sample on the extracted ERBB2 region; `erbb2-tki annotate` calls it on any VCF after extracting
 the region itself.
 
-Which alleles decide a verdict: an allele counts when its FILTER is PASS or missing, its REF
+Which alleles decide a verdict (verdict_use.py): an allele counts when its FILTER is PASS or missing, its REF
 agrees with NM_004448.4, the tumour genotype (when there is one) carries it, and it is not
 germline (GermlinePolicy: the matched normal carries it, or it is a listed polymorphism). Every other
 allele is still listed in the tables and the annotated VCF, with `used_for_verdict` saying why
@@ -325,7 +326,7 @@ def write_table(
 # --- command line ------------------------------------------------------------------------
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "annotate",
         help="name the ERBB2 alleles of one VCF and report their TKI evidence",
