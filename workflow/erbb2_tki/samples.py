@@ -25,8 +25,6 @@ from .paths import schemas_dir
 from .yamlio import load_yaml
 
 SAMPLE_NAME = re.compile(r"[A-Za-z0-9._-]+")
-# The regex Snakemake uses as the {sample} wildcard constraint: the same rule as the sheet.
-SAMPLE_WILDCARD = r"[A-Za-z0-9._-]+"
 VCF_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf")
 SHEET_COLUMNS = ("sample", "vcf", "tumor_sample", "normal_sample", "tumor_type", "build")
 # Spelling: the sheet's columns (and SampleRow, which mirrors them, and --tumor-type) keep the

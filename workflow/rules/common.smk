@@ -79,7 +79,6 @@ KB_RELEASE = _kb_release()
 
 wildcard_constraints:
     shard=r"\d+",
-    sample=sample_sheet.SAMPLE_WILDCARD,
 
 
 def shard_rows(wildcards):
