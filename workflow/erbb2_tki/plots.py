@@ -1,9 +1,9 @@
 """Batch figures: a lollipop of the batch's ERBB2 alleles on the NP_004439.2 domain map, and a
 sample x drug verdict heatmap.
 
-Both take the gathered tables as pandas DataFrames (the workflow concatenates the per-sample
-results/tables/{sample}.alleles.tsv and .verdicts.tsv) and write SVG or PNG by the suffix of the
-output path. Output is byte-identical between runs on the same inputs and library versions: no
+Both take the batch tables as pandas DataFrames (results/batch/alleles.tsv and verdicts.tsv, which
+the summarize job gathers from the shards' tables; report_html.py reads them and calls these) and
+write SVG or PNG by the suffix of the output path. Output is byte-identical between runs on the same inputs and library versions: no
 dates, a fixed SVG id salt, fonts from matplotlib's own DejaVu, and figures built on
 matplotlib.figure.Figure directly (no pyplot global state, no GUI backend).
 """
