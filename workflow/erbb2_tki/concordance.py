@@ -437,7 +437,7 @@ def _drugs(kb: Any, tables: Tables, row: dict[str, str]) -> tuple[list[str], lis
 def _row_applies(kb: Any, target: Target, row: Any) -> bool:
     """Whether a KB evidence row is about the item's alteration."""
     if target.kind == "class":
-        return row.alteration_kind == "class" and row.alteration == target.alteration
+        return bool(row.alteration_kind == "class" and row.alteration == target.alteration)
     pc = target.protein
     assert pc is not None
     if target.kind == "codon":
