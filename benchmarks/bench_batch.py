@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             PYTHON,
             "-c",
-            "import erbb2_tki.pipeline, erbb2_tki.annotate, erbb2_tki.extract, snakemake",
+            "import erbb2_tki.batch.pipeline, erbb2_tki.annotate, erbb2_tki.vcf.extract, snakemake",
         ],
         env=env,
     )

@@ -49,7 +49,7 @@ MEMORY_TARGET_MB = 300.0
 def child(vcf: str, out: str, build: str) -> int:
     """Run inside the timed subprocess: import, extract, report timings and the result as JSON."""
     t0 = time.perf_counter()
-    from erbb2_tki.extract import extract_sample
+    from erbb2_tki.vcf.extract import extract_sample
 
     t1 = time.perf_counter()
     # The generated files are sorted; the unindexed cases declare it, as a user would.
@@ -72,7 +72,7 @@ def child(vcf: str, out: str, build: str) -> int:
 
 def expected_count(data: Path, build: str, kind: str, padding: int = 5000) -> int:
     """Records bcftools finds in extract's own region (transcript span + padding), via the indexed twin."""
-    from erbb2_tki.extract import erbb2_region
+    from erbb2_tki.vcf.extract import erbb2_region
 
     start, end = erbb2_region(build, padding)
     chrom = GENE_REGION[build].split(":")[0]

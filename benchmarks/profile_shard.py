@@ -3,7 +3,7 @@
 
 Why: bench_batch.py measures the whole workflow; when a target is missed the owners need to know which
 functions cost what per sample. This runs the same library calls a shard job makes
-(erbb2_tki.pipeline.extract_shard / annotate_shard) in one process on the first N samples of a generated
+(erbb2_tki.batch.pipeline.extract_shard / annotate_shard) in one process on the first N samples of a generated
 batch and prints the per-sample cost and the top functions by cumulative and own time.
 
   python benchmarks/profile_shard.py --samples 50 [--sheet benchmarks/data/batch_1000/samples.tsv]
@@ -38,17 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
-    from erbb2_tki import pipeline
-    from erbb2_tki import samples as sample_sheet
+    from erbb2_tki.batch import pipeline
+    from erbb2_tki.batch import samples as sample_sheet
 
     t1 = time.perf_counter()
-    import erbb2_tki.annotate
-    import erbb2_tki.extract
-    import erbb2_tki.knowledge  # noqa: F401
 
     t2 = time.perf_counter()
     print(
-        f"import erbb2_tki.pipeline: {t1 - t0:.2f} s; + extract/annotate/knowledge: {t2 - t1:.2f} s"
+        f"import erbb2_tki.batch.pipeline: {t1 - t0:.2f} s; + extract/annotate/knowledge: {t2 - t1:.2f} s"
     )
 
     rows = sample_sheet.load_samples({"samples": str(args.sheet)})[: args.samples]

@@ -16,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from corpus import CASES, Case, write_case
 
-from erbb2_tki import extract, tables
 from erbb2_tki.cli import main
+from erbb2_tki.outputs import tables
+from erbb2_tki.vcf import extract
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from erbb2_tki import pipeline, tables
-from erbb2_tki.extract import erbb2_region
-from erbb2_tki.samples import SampleRow
+from erbb2_tki.batch import pipeline
+from erbb2_tki.batch.samples import SampleRow
+from erbb2_tki.outputs import tables
+from erbb2_tki.vcf.extract import erbb2_region
 
 SPAN_START, SPAN_END = erbb2_region("GRCh38", padding=0)  # 39,700,064-39,728,658 (NM_004448.4)
 HEADER = (

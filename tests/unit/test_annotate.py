@@ -21,7 +21,7 @@ from erbb2_tki.annotate import annotate_sample
 from erbb2_tki.cli import main
 from erbb2_tki.errors import InputError
 from erbb2_tki.knowledge import load_knowledge
-from erbb2_tki.vocab import ALLELE_COLUMNS
+from erbb2_tki.outputs.vocab import ALLELE_COLUMNS
 
 HEADER_38 = """##fileformat=VCFv4.2
 ##reference=file:///refs/GRCh38/Homo_sapiens_assembly38.fasta

@@ -114,7 +114,7 @@ def test_diff_imports_no_pandas(tmp_path: Path) -> None:
 
 
 def test_shard_job_modules_import_no_pandas(tmp_path: Path) -> None:
-    code = "from erbb2_tki import pipeline, annotate, knowledge, tables, samples, shards"
+    code = "from erbb2_tki.batch import pipeline, samples, shards; from erbb2_tki import annotate, knowledge; from erbb2_tki.outputs import tables"
     assert not _modules_after(code, tmp_path) & {"pandas", "matplotlib"}
 
 
@@ -218,7 +218,7 @@ def test_cache_dir_default_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 
 def test_transcript_model_is_cached_by_its_bytes(tmp_path: Path, cache: Path) -> None:
-    from erbb2_tki import transcript
+    from erbb2_tki.naming import transcript
 
     annotations = tmp_path / "ann"
     shutil.copytree(annotations_dir() / "transcripts", annotations / "transcripts")

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from erbb2_tki import concordance
 from erbb2_tki.cli import main
 from erbb2_tki.errors import InputError
-from erbb2_tki.knowledge import load_knowledge
+from erbb2_tki.knowledge import concordance, load_knowledge
 from erbb2_tki.paths import annotations_dir
 
 COLUMNS = concordance.CIVIC_COLUMNS

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from erbb2_tki.consequence import SEVERITY, join_terms, name_allele, name_haplotype
-from erbb2_tki.transcript import load_transcript
+from erbb2_tki.naming.consequence import SEVERITY, join_terms, name_allele, name_haplotype
+from erbb2_tki.naming.transcript import load_transcript
 
 T = load_transcript()
 
@@ -166,7 +166,7 @@ def test_haplotype_codon_split_by_intron() -> None:
     alt2 = "A" if b2 != "A" else "C"
     n = name_haplotype("GRCh37", "17", [(p1, b1, alt1), (p2, b2, alt2)])
     codon = alt1 + alt2 + T.mrna[T.c_to_tx(75) - 1]
-    from erbb2_tki.protein import AA3, CODON_TABLE
+    from erbb2_tki.naming.protein import AA3, CODON_TABLE
 
     new = CODON_TABLE[codon]
     expected = f"p.{AA3[T.protein[24]]}25" + ("=" if new == T.protein[24] else AA3[new])

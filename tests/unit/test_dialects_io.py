@@ -17,9 +17,9 @@ import pytest
 
 from dialect_cases import DIALECTS, Dialect, splice
 from erbb2_tki.errors import InputError
-from erbb2_tki.extract import erbb2_region, extract_sample
 from erbb2_tki.vcf.builds import detect_build
 from erbb2_tki.vcf.events import classify_alt, structural_event
+from erbb2_tki.vcf.extract import erbb2_region, extract_sample
 from erbb2_tki.vcf.metrics import sample_metrics
 from erbb2_tki.vcf.reader import open_vcf
 from erbb2_tki.vcf.samples import choose_tumour_sample

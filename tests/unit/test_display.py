@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from matplotlib.image import imread
 from openpyxl import load_workbook
 
-from erbb2_tki import multiqc, plots, report_html, tables, vocab, xlsx
+from erbb2_tki.outputs import multiqc, plots, report_html, tables, vocab, xlsx
 
 HOSTILE = 'x<b>&"#?y z'  # a sample name that HTML, URLs and XML must all survive
 

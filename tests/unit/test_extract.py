@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from erbb2_tki.errors import InputError
-from erbb2_tki.extract import erbb2_region, extract_sample
 from erbb2_tki.vcf import bisection
 from erbb2_tki.vcf.builds import CONTIG_LENGTHS
+from erbb2_tki.vcf.extract import erbb2_region, extract_sample
 from erbb2_tki.vcf.reader import open_vcf
 
 START, END = erbb2_region("GRCh38")

@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from erbb2_tki.extract import erbb2_region, extract_sample
 from erbb2_tki.vcf.builds import CONTIG_LENGTHS
+from erbb2_tki.vcf.extract import erbb2_region, extract_sample
 
 START, END = erbb2_region("GRCh38")
 SPAN_TYPES = ("<DEL", "<DUP", "<INV", "<CNV")

@@ -10,9 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from erbb2_tki import annotate, extract, fileio, kb_cli, plots, reanalysis, tables
+from erbb2_tki import annotate, fileio
 from erbb2_tki.errors import InputError
 from erbb2_tki.knowledge import hashes as kb_hashes
+from erbb2_tki.knowledge import kb_cli
+from erbb2_tki.outputs import plots, reanalysis, tables
+from erbb2_tki.vcf import extract
 from erbb2_tki.vcf import writer as vcf_writer
 
 

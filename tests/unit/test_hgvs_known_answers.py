@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from erbb2_tki.consequence import name_allele
-from erbb2_tki.protein import canonical_protein_change
-from erbb2_tki.transcript import BUILDS, load_transcript
+from erbb2_tki.naming.consequence import name_allele
+from erbb2_tki.naming.protein import canonical_protein_change
+from erbb2_tki.naming.transcript import BUILDS, load_transcript
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 OFFSET_37_TO_38 = 1_843_747  # re-derived from the chain file in test_chain_offset

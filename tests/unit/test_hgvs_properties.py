@@ -12,10 +12,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from erbb2_tki.consequence import name_allele
-from erbb2_tki.protein import AA3, CODON_TABLE
-from erbb2_tki.transcript import BUILDS, load_transcript
-from erbb2_tki.variants import left_align, right_shift
+from erbb2_tki.naming.consequence import name_allele
+from erbb2_tki.naming.protein import AA3, CODON_TABLE
+from erbb2_tki.naming.transcript import BUILDS, load_transcript
+from erbb2_tki.naming.variants import left_align, right_shift
 
 T = load_transcript()
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from erbb2_tki.consequence import name_allele
-from erbb2_tki.transcript import BUILDS, load_transcript
+from erbb2_tki.naming.consequence import name_allele
+from erbb2_tki.naming.transcript import BUILDS, load_transcript
 
 T = load_transcript()
 DUP_START, DUP_END = T.c_to_tx(2313), T.c_to_tx(2324)
@@ -66,7 +66,7 @@ def test_yvma_every_spelling(build: str, spelling: tuple[int, int, int]) -> None
 
 @pytest.mark.parametrize("build", BUILDS)
 def test_yvma_as_protein_level_insertion_text(build: str) -> None:
-    from erbb2_tki.protein import canonical_protein_change
+    from erbb2_tki.naming.protein import canonical_protein_change
 
     for text in ("A775_G776insYVMA", "p.Ala771_Tyr772insTyrValMetAla", "Y772_A775dup"):
         assert canonical_protein_change(text, T.protein).short == "Y772_A775dup"

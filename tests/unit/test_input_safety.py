@@ -12,9 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from erbb2_tki import cells, contigs, index_trust, knowledge, pipeline, samples, tables
+from erbb2_tki import knowledge
+from erbb2_tki.batch import pipeline, samples
+from erbb2_tki.batch.samples import SampleRow
 from erbb2_tki.errors import InputError
-from erbb2_tki.samples import SampleRow
+from erbb2_tki.outputs import cells, tables
+from erbb2_tki.vcf import contigs, index_trust
 from erbb2_tki.yamlio import load_yaml_file
 
 # --- contig aliases ---------------------------------------------------------------------------
@@ -161,7 +164,7 @@ def test_index_trust_accepts_its_own_index_and_rejects_others(tmp_path: Path) ->
 
 
 def test_a_good_csi_of_a_text_vcf_is_trusted_and_used(tmp_path: Path) -> None:
-    from erbb2_tki.extract import extract_sample
+    from erbb2_tki.vcf.extract import extract_sample
 
     vcf = _vcf(
         tmp_path / "c.vcf.gz", [("chr2", i * 100) for i in range(1, 300)] + [("chr17", 39723967)]
@@ -173,7 +176,7 @@ def test_a_good_csi_of_a_text_vcf_is_trusted_and_used(tmp_path: Path) -> None:
 
 
 def test_records_appended_after_indexing_make_the_index_untrusted(tmp_path: Path) -> None:
-    from erbb2_tki.extract import extract_sample
+    from erbb2_tki.vcf.extract import extract_sample
 
     positions = [("chr2", i * 100) for i in range(1, 300)] + [("chr17", 39000000)]
     vcf = _vcf(tmp_path / "d.vcf.gz", positions)

@@ -15,10 +15,11 @@ import pytest
 import yaml
 
 import erbb2_tki
-from erbb2_tki import paths, workflow_cli
+from erbb2_tki import paths
+from erbb2_tki.batch import workflow_cli
+from erbb2_tki.batch.samples import VCF_SUFFIXES, read_sheet
 from erbb2_tki.cli import build_parser, main
 from erbb2_tki.errors import InputError
-from erbb2_tki.samples import VCF_SUFFIXES, read_sheet
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 

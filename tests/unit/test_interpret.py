@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from erbb2_tki.interpret import verdicts
-from erbb2_tki.kb_cli import _pseudo_allele
 from erbb2_tki.knowledge import load_knowledge
+from erbb2_tki.knowledge.interpret import verdicts
+from erbb2_tki.knowledge.kb_cli import _pseudo_allele
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from erbb2_tki.errors import InputError
-from erbb2_tki.kb_cli import _pseudo_allele
 from erbb2_tki.knowledge import CLASSES_FILE, EVIDENCE_FILE, load_knowledge
+from erbb2_tki.knowledge.kb_cli import _pseudo_allele
 from erbb2_tki.paths import annotations_dir
 
 HEADER = (

@@ -10,7 +10,7 @@ import pytest
 
 from erbb2_tki.errors import InputError
 from erbb2_tki.knowledge import EVIDENCE_FILE, GERMLINE_FILE, load_knowledge
-from erbb2_tki.oncotree import OTHER, SAME
+from erbb2_tki.knowledge.oncotree import OTHER, SAME
 from erbb2_tki.paths import annotations_dir
 
 

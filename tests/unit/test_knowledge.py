@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from erbb2_tki.errors import InputError
-from erbb2_tki.kb_cli import _pseudo_allele
 from erbb2_tki.knowledge import (
     DATA_FILES,
     EVIDENCE_FILE,
@@ -17,6 +16,7 @@ from erbb2_tki.knowledge import (
     load_knowledge,
     write_hashes,
 )
+from erbb2_tki.knowledge.kb_cli import _pseudo_allele
 from erbb2_tki.paths import annotations_dir
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from erbb2_tki.consequence import name_allele
 from erbb2_tki.knowledge import allele_key, load_knowledge
-from erbb2_tki.model import ProteinChange
-from erbb2_tki.protein import CODON_TABLE
-from erbb2_tki.transcript import BUILDS, load_transcript
+from erbb2_tki.naming.consequence import name_allele
+from erbb2_tki.naming.model import ProteinChange
+from erbb2_tki.naming.protein import CODON_TABLE
+from erbb2_tki.naming.transcript import BUILDS, load_transcript
 
 T = load_transcript()
 KB = load_knowledge()

@@ -6,7 +6,14 @@ import pytest
 
 from erbb2_tki.errors import InputError
 from erbb2_tki.knowledge import load_knowledge
-from erbb2_tki.oncotree import OTHER, PAN_CANCER, SAME, SUBTYPE, UNKNOWN, parse_oncotree_rows
+from erbb2_tki.knowledge.oncotree import (
+    OTHER,
+    PAN_CANCER,
+    SAME,
+    SUBTYPE,
+    UNKNOWN,
+    parse_oncotree_rows,
+)
 
 
 @pytest.fixture(scope="module")

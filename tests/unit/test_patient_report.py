@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from erbb2_tki import patient_report as pr
 from erbb2_tki.cli import main
 from erbb2_tki.knowledge import load_knowledge
+from erbb2_tki.outputs import patient_report as pr
 
 KB_HASH = "sha256:" + "ab" * 32
 
@@ -524,8 +524,8 @@ def test_cli_out_report_for_a_failed_input_says_why(tmp_path):
 
 
 def test_annotate_shard_writes_a_page_for_every_sample_ok_or_failed(tmp_path):
-    from erbb2_tki import pipeline
-    from erbb2_tki.samples import SampleRow
+    from erbb2_tki.batch import pipeline
+    from erbb2_tki.batch.samples import SampleRow
 
     vcf = _tn_vcf(tmp_path)
     rows = [
@@ -566,8 +566,8 @@ def test_annotate_shard_writes_a_page_for_every_sample_ok_or_failed(tmp_path):
 def test_a_page_that_cannot_be_rendered_costs_the_sample_nothing_but_its_link(
     tmp_path, monkeypatch
 ):
-    from erbb2_tki import pipeline
-    from erbb2_tki.samples import SampleRow
+    from erbb2_tki.batch import pipeline
+    from erbb2_tki.batch.samples import SampleRow
 
     def broken(page):
         raise ValueError("boom")
@@ -590,6 +590,6 @@ def test_a_page_that_cannot_be_rendered_costs_the_sample_nothing_but_its_link(
 
 
 def test_every_warning_code_the_verdicts_write_has_words_on_the_page():
-    from erbb2_tki.interpret import WARNING_CODES
+    from erbb2_tki.knowledge.interpret import WARNING_CODES
 
     assert set(WARNING_CODES) <= set(pr.WARNING_WORDS)

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from erbb2_tki import pipeline, shards, tables
+from erbb2_tki.batch import pipeline, shards
+from erbb2_tki.outputs import tables
 
 HEADER = (
     "##fileformat=VCFv4.2\n"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from erbb2_tki import plots
+from erbb2_tki.outputs import plots
 
 DOMAINS = [
     ("extracellular domain I", 23, 217, "test"),

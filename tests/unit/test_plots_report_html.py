@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from erbb2_tki import report_html
+from erbb2_tki.outputs import report_html
 
 SUMMARY = pd.DataFrame(
     [

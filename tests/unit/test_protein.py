@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from erbb2_tki.protein import (
+from erbb2_tki.naming.protein import (
     AA1,
     AA3,
     CODON_TABLE,
@@ -14,7 +14,7 @@ from erbb2_tki.protein import (
     parse_protein_change,
     translate,
 )
-from erbb2_tki.transcript import load_transcript
+from erbb2_tki.naming.transcript import load_transcript
 
 PROTEIN = load_transcript().protein
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from erbb2_tki import cli, reanalysis
+from erbb2_tki import cli
 from erbb2_tki.errors import InputError
+from erbb2_tki.outputs import reanalysis
 
 HEADER = "sample\tdrug\tverdict\tevidence_level\ttumour_type_match\talleles\tcitations\treason\tkb_version\tkb_hash"
 

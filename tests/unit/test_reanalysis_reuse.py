@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from erbb2_tki import knowledge, pipeline, tables
+from erbb2_tki import knowledge
+from erbb2_tki.batch import pipeline
 from erbb2_tki.knowledge import loading as kb_loading
+from erbb2_tki.outputs import tables
 from erbb2_tki.paths import annotations_dir
 
 HEADER = (

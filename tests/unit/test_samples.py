@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from erbb2_tki import samples
+from erbb2_tki.batch import samples
 from erbb2_tki.errors import InputError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from erbb2_tki import samples
+from erbb2_tki.batch import samples
 
 PROJECT = Path(__file__).resolve().parents[2]
 CONFIG = PROJECT / "config"

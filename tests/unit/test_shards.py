@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from erbb2_tki import shards
+from erbb2_tki.batch import shards
 
 names = st.from_regex(r"[A-Za-z0-9._-]{1,12}", fullmatch=True)
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from erbb2_tki import multiqc, tables, xlsx
+from erbb2_tki.outputs import multiqc, tables, xlsx
 
 
 def frame(rows: list[dict[str, str]], columns: list[str]) -> pd.DataFrame:

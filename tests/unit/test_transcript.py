@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from erbb2_tki.protein import translate
-from erbb2_tki.transcript import BUILDS, load_transcript, parse_transcript
+from erbb2_tki.naming.protein import translate
+from erbb2_tki.naming.transcript import BUILDS, load_transcript, parse_transcript
 
 T = load_transcript()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from erbb2_tki.variants import (
+from erbb2_tki.naming.variants import (
     duplicated_span,
     left_align,
     right_shift,

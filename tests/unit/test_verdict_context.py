@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from erbb2_tki.annotate import annotate_sample
-from erbb2_tki.interpret import CONTEXTS, VERDICTS, WARNING_CODES, verdicts
-from erbb2_tki.kb_cli import _pseudo_allele
 from erbb2_tki.knowledge import EVIDENCE_FILE, load_knowledge
-from erbb2_tki.oncotree import OTHER, SAME, SUBTYPE
+from erbb2_tki.knowledge.interpret import CONTEXTS, VERDICTS, WARNING_CODES, verdicts
+from erbb2_tki.knowledge.kb_cli import _pseudo_allele
+from erbb2_tki.knowledge.oncotree import OTHER, SAME, SUBTYPE
 from erbb2_tki.paths import annotations_dir
 from erbb2_tki.verdict_use import GermlinePolicy
 
@@ -500,7 +500,7 @@ def test_cli_annotate_germline_options(tmp_path, options, origin):
 
 
 def test_summary_best_tier_and_warnings():
-    from erbb2_tki import tables
+    from erbb2_tki.outputs import tables
 
     alleles = [
         {"hgvsp_short": "p.I655V", "origin": "germline", "used_for_verdict": "no:germline"},

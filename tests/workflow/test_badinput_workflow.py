@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from workflow_helpers import run_snakemake
 
-from erbb2_tki import tables
+from erbb2_tki.outputs import tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "badinput"))
 

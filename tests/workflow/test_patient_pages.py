@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from workflow_helpers import EXAMPLE_CONFIG, Run, copy_example, job_counts, run_snakemake
 
-from erbb2_tki import patient_report as pr
-from erbb2_tki import tables
+from erbb2_tki.outputs import patient_report as pr
+from erbb2_tki.outputs import tables
 
 pytestmark = [
     pytest.mark.workflow,

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from workflow_helpers import PROJECT_DIR, run_snakemake
 
-from erbb2_tki import knowledge, tables
+from erbb2_tki import knowledge
 from erbb2_tki.knowledge import loading as kb_loading
+from erbb2_tki.outputs import tables
 
 pytestmark = pytest.mark.workflow
 

@@ -24,7 +24,8 @@ import pytest
 import yaml
 from workflow_helpers import EXAMPLE_CONFIG, Run, run_snakemake
 
-from erbb2_tki import cli, knowledge, plots, reanalysis, vocab
+from erbb2_tki import cli, knowledge
+from erbb2_tki.outputs import plots, reanalysis, vocab
 
 pytestmark = pytest.mark.workflow
 
@@ -171,7 +172,7 @@ def report_views(
     for figure in ("lollipop.svg", "verdict_heatmap.svg", "verdicts.html"):
         assert (example_run / "results" / "report" / figure).is_file(), (
             f"results/report/{figure} was not produced: the workflow must run rule report_figures "
-            "(python -m erbb2_tki.report_html) and mark its outputs with report()"
+            "(python -m erbb2_tki.outputs.report_html) and mark its outputs with report()"
         )
     _snakemake(example_run, "--report", "report.html", config=_config(example_sheet))
     report = example_run / "report.html"

@@ -28,7 +28,7 @@ import pytest
 from workflow_helpers import EXAMPLE_CONFIG, result_hashes, snakemake_env
 from workflow_helpers import Run as LocalRun
 
-from erbb2_tki import shards
+from erbb2_tki.batch import shards
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SNAKEFILE = PROJECT_DIR / "Snakefile"

@@ -30,7 +30,9 @@ from workflow_helpers import (
     snakemake_env,
 )
 
-from erbb2_tki import knowledge, shards, tables, vocab
+from erbb2_tki import knowledge
+from erbb2_tki.batch import shards
+from erbb2_tki.outputs import tables, vocab
 
 pytestmark = pytest.mark.workflow
 

@@ -32,7 +32,7 @@ class Run:
 
 
 def snakemake_env() -> dict[str, str]:
-    """The rules call `python -m erbb2_tki.pipeline`: put this interpreter's folder first on PATH."""
+    """The rules call `python -m erbb2_tki.batch.pipeline`: put this interpreter's folder first on PATH."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.pop("ERBB2_TKI_ANNOTATIONS", None)

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .calls import _Allele, _read_alleles
-from .cis import _merge_in_cis
 from .errors import InputError
-from .model import AlleleName
+from .naming.cis import _merge_in_cis
+from .naming.model import AlleleName
+from .outputs.vocab import TABLE_COLUMNS
 from .vcf.writer import write_annotated_vcf
 from .verdict_use import GermlinePolicy, _set_origin, _verdict_use
-from .vocab import TABLE_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -135,7 +135,8 @@ def annotate_sample(
     wrong with the input. Outputs are written atomically: on any error none of them is left
     half-written.
     """
-    from . import interpret, knowledge
+    from . import knowledge
+    from .knowledge import interpret
     from .vcf import builds as vcf_builds
     from .vcf import reader as vcf_reader
     from .vcf import samples as vcf_samples
@@ -318,7 +319,7 @@ def write_table(
     rows: list[dict[str, str]], columns: list[str], out: str | os.PathLike[str]
 ) -> None:
     """Write rows of text as TSV atomically (temp file in the same folder, then rename)."""
-    from .tables import atomic_write_bytes, records_tsv_bytes
+    from .outputs.tables import atomic_write_bytes, records_tsv_bytes
 
     atomic_write_bytes(out, records_tsv_bytes(rows, _columns(rows, columns)))
 
@@ -431,7 +432,8 @@ def germline_policy(args: argparse.Namespace) -> GermlinePolicy:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    from . import extract, knowledge, paths
+    from . import knowledge, paths
+    from .vcf import extract
 
     if args.annotations:
         # Checked here (a one-line error when missing); the transcript model is found through
@@ -480,7 +482,7 @@ def run_cli(args: argparse.Namespace) -> int:
     if args.out_report:
         _write_report(args, kb, label, extracted, result)
     if to_stdout:
-        from .tables import records_tsv_bytes
+        from .outputs.tables import records_tsv_bytes
 
         rows = result.rows["alleles"]
         sys.stdout.buffer.write(records_tsv_bytes(rows, _columns(rows, TABLE_COLUMNS["alleles"])))
@@ -514,8 +516,8 @@ def _write_report(
     reason: str = "",
 ) -> None:
     """The sample's report page (--out-report), for a finished or a failed annotation."""
-    from . import patient_report
-    from .transcript import load_transcript
+    from .naming.transcript import load_transcript
+    from .outputs import patient_report
 
     code = ""
     if args.tumour_type:

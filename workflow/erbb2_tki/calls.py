@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import AlleleName
+from .naming.model import AlleleName
 from .verdict_use import UNKNOWN_ORIGIN
 
 
@@ -66,7 +66,8 @@ def _read_alleles(
     Chromosome 17 is any of its spellings (contigs.chr17_names). The same ALT at the same
     site in two records is one allele, listed once with the flag `duplicate_record`.
     """
-    from . import consequence, contigs, extract
+    from .naming import consequence
+    from .vcf import contigs, extract
     from .vcf import events as vcf_events
     from .vcf import metrics as vcf_metrics
 
@@ -146,7 +147,7 @@ def _read_alleles(
 def _record_end(variant: Any) -> int:
     """The record's reference end by the rule extraction uses: END, else SVLEN of a <DEL>,
     <DUP>, <INV> or <CNV> ALT, else REF (extract.svlen_span)."""
-    from . import extract
+    from .vcf import extract
 
     end = int(variant.end)
     try:

@@ -17,7 +17,10 @@ EXIT_INPUT_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import annotate, kb_cli, reanalysis, workflow_cli
+    from . import annotate
+    from .batch import workflow_cli
+    from .knowledge import kb_cli
+    from .outputs import reanalysis
 
     parser = argparse.ArgumentParser(
         prog="erbb2-tki",

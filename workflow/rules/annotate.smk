@@ -31,7 +31,7 @@ rule annotate_shard:
         tables_dir="results/tables",
         reports_dir="results/reports",
     shell:
-        "python -m erbb2_tki.pipeline annotate --config-json {params.config:q}"
+        "python -m erbb2_tki.batch.pipeline annotate --config-json {params.config:q}"
         " --shard {wildcards.shard} --extract-dir {input.extract_dir:q}"
         " --out-dir {output.shard_dir:q} --annotations {params.annotations:q}"
         " --annotated-dir {params.annotated_dir:q} --tables-dir {params.tables_dir:q}"
@@ -60,5 +60,5 @@ rule report_pdf_shard:
     params:
         reports_dir="results/reports",
     shell:
-        "python -m erbb2_tki.patient_report pdf --shard-dir {input.shard_dir:q}"
+        "python -m erbb2_tki.outputs.patient_report pdf --shard-dir {input.shard_dir:q}"
         " --reports-dir {params.reports_dir:q} --out {output.pdfs:q} --log {log:q}"

@@ -7,9 +7,9 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-from erbb2_tki import pipeline
-from erbb2_tki import samples as sample_sheet
-from erbb2_tki import shards as sharding
+from erbb2_tki.batch import pipeline
+from erbb2_tki.batch import samples as sample_sheet
+from erbb2_tki.batch import shards as sharding
 from erbb2_tki.errors import InputError
 from erbb2_tki.paths import annotations_dir, workflow_root
 
@@ -171,7 +171,7 @@ def annotate_dirs(wildcards):
 
 
 def germline_options():
-    """The germline policy config keys as `erbb2_tki.pipeline annotate` options."""
+    """The germline policy config keys as `erbb2_tki.batch.pipeline annotate` options."""
     options = (
         f"--germline-normal-vaf {config['germline_normal_vaf']}"
         f" --germline-normal-min-depth {config['germline_normal_min_depth']}"

@@ -23,7 +23,7 @@ rule sample_manifest:
         config=manifest_config,
         digest=manifest_digest,
     shell:
-        "python -m erbb2_tki.pipeline manifest --config-json {params.config:q}"
+        "python -m erbb2_tki.batch.pipeline manifest --config-json {params.config:q}"
         " --out {output.manifest:q} --log {log:q}"
 
 
@@ -53,7 +53,7 @@ rule extract_shard:
         assume_sorted="--assume-sorted" if config.get("assume_sorted") else "",
         annotations=str(ANNOTATIONS),
     shell:
-        "python -m erbb2_tki.pipeline extract --config-json {params.config:q}"
+        "python -m erbb2_tki.batch.pipeline extract --config-json {params.config:q}"
         " --shard {wildcards.shard} --out-dir {output.shard_dir:q}"
         " --padding {params.padding} {params.assume_sorted}"
         " --annotations {params.annotations:q}"

@@ -49,7 +49,7 @@ rule summarize:
         kb_version=KB_RELEASE["version"],
         kb_hash=KB_RELEASE["content_hash"],
     shell:
-        "python -m erbb2_tki.pipeline summarize --manifest {input.manifest:q}"
+        "python -m erbb2_tki.batch.pipeline summarize --manifest {input.manifest:q}"
         " --out-dir {params.out_dir:q} --log {log:q} {input.shard_dirs:q}"
 
 
@@ -98,7 +98,7 @@ rule report_figures:
         kb_version=KB_RELEASE["version"],
         kb_hash=KB_RELEASE["content_hash"],
     shell:
-        "python -m erbb2_tki.report_html --batch-dir {params.batch_dir:q}"
+        "python -m erbb2_tki.outputs.report_html --batch-dir {params.batch_dir:q}"
         " --out-dir {params.out_dir:q} --annotations {params.annotations:q}"
         " {params.settings:q} --log {log:q}"
 
@@ -123,5 +123,5 @@ rule check_batch:
         mem_mb=500,
         runtime=5,
     shell:
-        "python -m erbb2_tki.pipeline check --summary {input.summary:q}"
+        "python -m erbb2_tki.batch.pipeline check --summary {input.summary:q}"
         " --out {output.check:q} --log {log:q}"

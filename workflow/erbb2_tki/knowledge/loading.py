@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .. import paths
 from ..diskcache import cache_dir
 from ..errors import InputError
-from ..model import ProteinChange
-from ..oncotree import OncoTree, parse_oncotree_rows
+from ..naming.model import ProteinChange
 from ..yamlio import load_yaml
 from .files import (
     CLASSES_FILE,
@@ -50,6 +49,7 @@ from .matching import (
     VerdictRules,
     allele_key,
 )
+from .oncotree import OncoTree, parse_oncotree_rows
 
 if TYPE_CHECKING:  # jsonschema and yaml are imported where used: a cached load needs neither
     import jsonschema
@@ -126,7 +126,7 @@ def _code_fingerprint() -> str:
 
 
 def _transcript_file(base: Path) -> Path:
-    from ..transcript import TRANSCRIPT_FILE
+    from ..naming.transcript import TRANSCRIPT_FILE
 
     annotations = base.parent if (base.parent / "transcripts").is_dir() else None
     return paths.annotations_dir(annotations) / TRANSCRIPT_FILE
@@ -170,7 +170,7 @@ def _load_cached(base: Path, *, protein: str | None) -> KnowledgeBase:
 
 
 def _protein_for(base: Path) -> str:
-    from ..transcript import load_transcript
+    from ..naming.transcript import load_transcript
 
     annotations = base.parent if (base.parent / "transcripts").is_dir() else None
     return load_transcript(annotations).protein
@@ -567,7 +567,7 @@ def _load_drugs(path: Path) -> dict[str, Drug]:
 
 
 def _canonical(text: str, protein: str) -> ProteinChange:
-    from ..protein import canonical_protein_change
+    from ..naming.protein import canonical_protein_change
 
     return canonical_protein_change(text, protein)
 

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..model import AlleleName, ProteinChange
-from ..oncotree import OncoTree
+from ..naming.model import AlleleName, ProteinChange
 from .files import (
     DATA_FILES,
     DRUGS_FILE,
@@ -31,6 +30,7 @@ from .files import (
     METADATA_FILE,
 )
 from .hashes import file_sha256
+from .oncotree import OncoTree
 
 TKI_KINDS = ("tki_reversible", "tki_irreversible")
 BASIS_ORDER = {"allele": 0, "codon": 1, "class": 2}
@@ -331,7 +331,7 @@ class KnowledgeBase:
 
     def canonical(self, text: str) -> ProteinChange:
         """A protein change written any HGVS way, normalised on NP_004439.2 (ValueError if wrong)."""
-        from ..protein import canonical_protein_change
+        from ..naming.protein import canonical_protein_change
 
         return canonical_protein_change(text, self.protein)
 

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..contigs import primary_name
 from ..errors import InputError
+from .contigs import primary_name
 
 BUILDS = ("GRCh37", "GRCh38")
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..contigs import is_chr17_name
+from .contigs import is_chr17_name
 from .metrics import _int, _number, _numbers, _sample_fields
 
 

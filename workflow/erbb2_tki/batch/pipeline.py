@@ -1,6 +1,6 @@
 """The workflow's jobs: what each Snakemake rule runs, one shard of samples at a time.
 
-Every rule is a one-line shell call `python -m erbb2_tki.pipeline STAGE ...`; the logic lives
+Every rule is a one-line shell call `python -m erbb2_tki.batch.pipeline STAGE ...`; the logic lives
 here so it is unit-tested and so a job is one Python process per shard, not per sample.
 
 Stages and what they write (all atomically):
@@ -35,9 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__, multiqc, patient_report, shards, tables, xlsx
+from .. import __version__
+from ..errors import InputError
+from ..outputs import multiqc, patient_report, tables, xlsx
 from . import samples as sample_sheet
-from .errors import InputError
+from . import shards
 
 OK = "ok"
 FAILED = "failed"
@@ -278,7 +280,7 @@ def extract_shard(
 
     No pandas here: importing it cost about a second per shard job, more than the extraction.
     """
-    from . import extract
+    from ..vcf import extract
 
     log = log or JobLog(None)
     folder = Path(out_dir)
@@ -376,8 +378,9 @@ def annotate_shard(
     names the knowledge-base version its verdicts came from. With `reports_dir`, every sample of
     the shard (ok or failed) also gets its report page `{reports_dir}/{sample}.html`.
     """
-    from . import annotate, extract, knowledge
-    from .paths import annotations_dir
+    from .. import annotate, knowledge
+    from ..paths import annotations_dir
+    from ..vcf import extract
 
     log = log or JobLog(None)
     # A broken knowledge base is not one sample's problem: it fails the job whatever on_error says.
@@ -606,7 +609,7 @@ def _static_digest(annotations_root: Path, options: str) -> str:
     germline policy), non-knowledge annotations."""
     import hashlib
 
-    from . import diskcache, knowledge
+    from .. import diskcache, knowledge
 
     digest = hashlib.sha256(f"view {KB_VIEW_FORMAT}\n{diskcache.code_fingerprint()}\n".encode())
     digest.update(f"options\n{options}\n".encode())
@@ -638,7 +641,7 @@ def _sample_digest(
 
 
 def _names_from_json(items: Sequence[dict[str, Any]]) -> list[Any]:
-    from .model import AlleleName, ProteinChange
+    from ..naming.model import AlleleName, ProteinChange
 
     names = []
     for item in items:
@@ -728,7 +731,7 @@ def _reusable(
 def _transcript_or_none() -> Any:
     """The transcript model for the pages' domain map (None when it cannot be loaded: the page
     then draws the protein without domains rather than failing the shard)."""
-    from .transcript import load_transcript
+    from ..naming.transcript import load_transcript
 
     try:
         return load_transcript()
@@ -742,7 +745,7 @@ def _temp_files(*folders: str | Path) -> dict[tuple[Path, str], list[Path]]:
     fileio names every temporary file and knows every form (fileio.temp_target). One listing
     per folder: globbing per sample would make a 1,000-sample batch quadratic.
     """
-    from . import fileio
+    from .. import fileio
 
     return fileio.leftovers(folders)
 
@@ -771,7 +774,7 @@ def _columns_of(headers: Sequence[Iterable[str]], name: str) -> list[str]:
     """The columns of a batch table: those of the per-sample tables (vocab.py), then any extra
     column a shard's table has (in the order first seen). A header is any iterable of column
     names: a header line's fields, or a row dict (its keys)."""
-    from . import vocab
+    from ..outputs import vocab
 
     known = {
         "alleles": vocab.ALLELE_COLUMNS,
@@ -891,14 +894,14 @@ def check(summary_path: str, out: str, log: JobLog) -> int:
 
 
 def _germline_policy(args: argparse.Namespace) -> Any:
-    from .annotate import germline_policy
+    from ..annotate import germline_policy
 
     return germline_policy(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m erbb2_tki.pipeline", description="Jobs of the erbb2-tki workflow."
+        prog="python -m erbb2_tki.batch.pipeline", description="Jobs of the erbb2-tki workflow."
     )
     sub = parser.add_subparsers(dest="stage", required=True)
 
@@ -924,7 +927,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--annotated-dir", default="results/annotated")
             p.add_argument("--tables-dir", default="results/tables")
             p.add_argument("--include-filtered", action="store_true")
-            from .annotate import add_germline_options
+            from ..annotate import add_germline_options
 
             add_germline_options(p)
             p.add_argument(

@@ -71,7 +71,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     The temporary file is created with mode 0666 minus the umask (not mkstemp's 0600), so the
     result is as readable as any other output of the run.
     """
-    from . import fileio
+    from .. import fileio
 
     fileio.atomic_write_bytes(path, data)
 
@@ -300,7 +300,7 @@ TIERED_VERDICTS = ("sensitive", "reduced_sensitivity", "resistant")
 
 def merge_warnings(warnings: tuple[str, ...]) -> tuple[str, ...]:
     """Distinct warning codes, other_tumour_resistance details of several drugs merged into one."""
-    from .interpret import _merge_warnings
+    from ..knowledge.interpret import _merge_warnings
 
     return _merge_warnings(warnings)
 

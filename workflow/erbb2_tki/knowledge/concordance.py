@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import paths
-from .errors import InputError
-from .model import ProteinChange
-from .yamlio import load_yaml
+from .. import paths
+from ..errors import InputError
+from ..naming.model import ProteinChange
+from ..yamlio import load_yaml
 
 CONCORDANCE_SUBDIR = "concordance"
 DOID_FILE = "civic_doid_oncotree.tsv"
@@ -442,7 +442,7 @@ def _row_applies(kb: Any, target: Target, row: Any) -> bool:
     assert pc is not None
     if target.kind == "codon":
         return row.protein is not None and row.protein.start == pc.start
-    from .knowledge import CODON_KINDS, allele_key
+    from . import CODON_KINDS, allele_key
 
     if row.alteration_kind == "allele":
         return row.protein is not None and allele_key(row.protein) == allele_key(pc)
@@ -623,7 +623,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_concordance(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from . import knowledge
+    from .. import knowledge
 
     out = out or sys.stdout
     kb = knowledge.load_knowledge(args.directory)

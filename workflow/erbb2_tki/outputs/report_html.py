@@ -6,7 +6,7 @@ self-contained HTML page (no scripts, no external files, inline styles) with the
 verdict grid and, for every drug with evidence, the verdict, its evidence level, deciding
 alleles, reason and citations, under the knowledge-base version and hash that produced them.
 
-Run by the workflow as `python -m erbb2_tki.report_html --batch-dir results/batch
+Run by the workflow as `python -m erbb2_tki.outputs.report_html --batch-dir results/batch
 --out-dir results/report`; deterministic (no dates), written atomically.
 """
 
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import PROTEIN, TRANSCRIPT, __version__, plots, vocab
+from .. import PROTEIN, TRANSCRIPT, __version__
+from . import plots, vocab
 from .vocab import VERDICT_COLUMNS
 
 REPORT_FILES = {
@@ -377,8 +378,8 @@ def write_report_files(
     batch_dir holds summary.tsv, alleles.tsv and verdicts.tsv (as pipeline.summarize writes
     them). Returns the written paths by key (see REPORT_FILES).
     """
-    from . import transcript
-    from .paths import annotations_dir
+    from ..naming import transcript
+    from ..paths import annotations_dir
 
     batch = Path(batch_dir)
     summary = _read(batch / "summary.tsv")
@@ -397,7 +398,7 @@ def write_report_files(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m erbb2_tki.report_html",
+        prog="python -m erbb2_tki.outputs.report_html",
         description="Write the report's figures and verdict page from results/batch.",
     )
     parser.add_argument(

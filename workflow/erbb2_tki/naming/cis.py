@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .calls import _Allele, _flag_text
+from ..calls import _Allele, _flag_text
 
 
 def _codons(allele: _Allele) -> set[int]:

@@ -24,7 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from . import PROTEIN, vocab
+from .. import PROTEIN
+from . import vocab
 
 PROTEIN_LENGTH = 1255  # NP_004439.2
 
@@ -274,7 +275,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     The temporary file is opened normally (not mkstemp's 0600) so the result has the same
     permissions as any other output under the user's umask, readable by the rest of the group.
     """
-    from . import fileio
+    from .. import fileio
 
     return fileio.atomic_write_bytes(path, data)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import InputError
+from ..errors import InputError
 
 # chr17's length per build (the same numbers as vcf.builds.CONTIG_LENGTHS["..."]["17"]).
 CHR17_LENGTH = {"GRCh37": 81195210, "GRCh38": 83257441}

@@ -40,10 +40,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from .model import AlleleName
+from ..naming.model import AlleleName
 
 if TYPE_CHECKING:
-    from .knowledge import EvidenceMatch, KnowledgeBase
+    from . import EvidenceMatch, KnowledgeBase
 
 SENSITIVE = "sensitive"
 REDUCED = "reduced_sensitivity"
@@ -220,7 +220,7 @@ def _rank(m: EvidenceMatch, kb: KnowledgeBase) -> tuple[int, int]:
 
 def _strength(m: EvidenceMatch, kb: KnowledgeBase) -> tuple[int, int, int, int, str]:
     """_rank, then tie-breaks for choosing which row to show: basis, evidence type, id."""
-    from .knowledge import BASIS_ORDER
+    from . import BASIS_ORDER
 
     basis = -BASIS_ORDER.get(m.basis, 9)
     order = -kb.levels.type_order.get(m.evidence_type, 9)
@@ -456,7 +456,7 @@ def _flag_resistance_alleles(
     kb: KnowledgeBase,
 ) -> list[Verdict]:
     """resistance_allele:p.X on every TKI verdict without evidence about that allele or codon."""
-    from .knowledge import allele_key
+    from . import allele_key
 
     keys = {allele_key(pc) for pc, _, _ in kb.rules.tki_resistance_alleles}
     present = [

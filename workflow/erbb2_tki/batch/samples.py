@@ -20,9 +20,9 @@ from typing import Any
 
 import jsonschema
 
-from .errors import InputError
-from .paths import schemas_dir
-from .yamlio import load_yaml
+from ..errors import InputError
+from ..paths import schemas_dir
+from ..yamlio import load_yaml
 
 SAMPLE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 VCF_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf")

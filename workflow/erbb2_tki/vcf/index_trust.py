@@ -23,8 +23,8 @@ import struct
 import zlib
 from pathlib import Path
 
-from .errors import InputError
-from .vcf import bgzf
+from ..errors import InputError
+from . import bgzf
 
 _MAX_CHECKED = 64
 _TBI_BIN = struct.Struct("<Ii")  # bin, n_chunk

@@ -17,7 +17,7 @@ no dates on the page, so a re-run on the same inputs writes the same bytes.
 
 The workflow's annotate job writes `results/reports/{sample}.html` for every sample of its shard
 (ok or failed); `erbb2-tki annotate --out-report FILE` writes one; `python -m
-erbb2_tki.patient_report pdf` renders a shard's pages to PDF when the config asks (report_pdf).
+erbb2_tki.outputs.patient_report pdf` renders a shard's pages to PDF when the config asks (report_pdf).
 No pandas here: this runs on the per-sample path.
 """
 
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import PROTEIN, TRANSCRIPT, __version__
+from .. import PROTEIN, TRANSCRIPT, __version__
 
 PROTEIN_LENGTH = 1255  # NP_004439.2
 
@@ -901,7 +901,7 @@ def write_pdf(
     the file depends only on the page and the Chromium version (fonts, Skia), so the same page
     printed by the same Chromium gives the same bytes.
     """
-    from .errors import InputError
+    from ..errors import InputError
     from .tables import atomic_write_bytes
 
     binary = chromium or find_chromium()
@@ -962,7 +962,7 @@ def pdf_shard(
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m erbb2_tki.patient_report", description="Per-sample report pages."
+        prog="python -m erbb2_tki.outputs.patient_report", description="Per-sample report pages."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("pdf", help="print one annotate shard's pages to PDF with headless Chromium")
@@ -975,7 +975,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .pipeline import open_log
+    from ..batch.pipeline import open_log
 
     with open_log(args.log) as log:
         try:

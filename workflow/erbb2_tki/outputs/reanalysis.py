@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import InputError
+from ..errors import InputError
 from .vocab import VERDICT_COLUMNS
 
 # pandas only for diff_runs (a DataFrame for library users); the CLI never needs it
@@ -376,7 +376,7 @@ def format_text(old: Run, new: Run, diff: list[dict[str, str]] | pd.DataFrame) -
 
 def write_diff_tsv(diff: list[dict[str, str]] | pd.DataFrame, out: str | os.PathLike[str]) -> None:
     """Write the diff table (DIFF_COLUMNS, cells as text) atomically."""
-    from . import fileio
+    from .. import fileio
     from .tables import records_tsv_bytes
 
     fileio.atomic_write_bytes(out, records_tsv_bytes(_as_rows(diff), DIFF_COLUMNS))

@@ -39,16 +39,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, fileio
-from .errors import InputError
-from .transcript import load_transcript
-from .vcf import bgzf as vcf_bgzf
-from .vcf import builds as vcf_builds
-from .vcf import header as vcf_header
-from .vcf import reader as vcf_reader
-from .vcf.bisection import _bisect_text, _contig_ranks, _Unsorted
-from .vcf.span import _record_span
-from .vcf.span import svlen_span as svlen_span  # annotate.py reads it from here
+from .. import __version__, fileio
+from ..errors import InputError
+from ..naming.transcript import load_transcript
+from . import bgzf as vcf_bgzf
+from . import builds as vcf_builds
+from . import header as vcf_header
+from . import reader as vcf_reader
+from .bisection import _bisect_text, _contig_ranks, _Unsorted
+from .span import _record_span
+from .span import svlen_span as svlen_span  # annotate.py reads it from here
 
 CHR17_NAMES = ("chr17", "17")
 NEWLINE = b"\n"

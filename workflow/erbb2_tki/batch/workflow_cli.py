@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def register(subparsers: Any) -> None:
@@ -85,7 +85,7 @@ def run_cli(args: argparse.Namespace) -> int:
 
 def snakemake_command(args: argparse.Namespace) -> list[str]:
     """The Snakemake command line `erbb2-tki run` stands for (raises InputError on bad input)."""
-    from . import paths
+    from .. import paths
 
     extra = list(args.snakemake_args)
     if extra and extra[0] == "--":
@@ -144,7 +144,7 @@ def _existing(path: Path, what: str, *, file: bool) -> Path:
 
 
 def _profile(name: str) -> Path:
-    from . import paths
+    from .. import paths
 
     bundled = paths.profile_dir(name)
     if "/" not in name and bundled.is_dir():
@@ -161,7 +161,7 @@ def _profile(name: str) -> Path:
 def workflow_env() -> dict[str, str]:
     """The environment for Snakemake: this interpreter's folder first on PATH.
 
-    The rules call `python -m erbb2_tki.pipeline`; with erbb2-tki run from a virtual environment
+    The rules call `python -m erbb2_tki.batch.pipeline`; with erbb2-tki run from a virtual environment
     that is not activated, `python` would otherwise be some other interpreter without the package.
     """
     env = dict(os.environ)

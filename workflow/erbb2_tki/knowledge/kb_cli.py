@@ -20,9 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import InputError
-from .model import AlleleName, ProteinChange
-from .yamlio import load_yaml
+from ..errors import InputError
+from ..naming.model import AlleleName, ProteinChange
+from ..yamlio import load_yaml
 
 EXIT_DIFFERENT = 1
 
@@ -87,7 +87,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from . import knowledge
+    from .. import knowledge
 
     out = out or sys.stdout
     kb = knowledge.load_knowledge(args.directory)
@@ -119,7 +119,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 def _pseudo_allele(pc: ProteinChange) -> AlleleName:
     """An AlleleName standing for a protein change typed by a person (no genomic record)."""
-    from .protein import hgvsp_names
+    from ..naming.protein import hgvsp_names
 
     hgvsp, short = hgvsp_names(pc)
     return AlleleName(
@@ -142,7 +142,7 @@ def _pseudo_allele(pc: ProteinChange) -> AlleleName:
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from . import knowledge
+    from .. import knowledge
 
     out = out or sys.stdout
     kb = knowledge.load_knowledge(args.directory)
@@ -313,7 +313,7 @@ def _print_matches(kb: Any, matches: list[Any], out: TextIO) -> None:
 
 def _split_citations(citations: str) -> tuple[list[str], list[str]]:
     """(primary sources, CIViC evidence items with their links) of a row's citations."""
-    from .knowledge import SECONDARY_CITATION_PREFIX
+    from . import SECONDARY_CITATION_PREFIX
 
     primary: list[str] = []
     secondary: list[str] = []
@@ -424,7 +424,7 @@ def _summary(row: Any) -> str:
 
 
 def cmd_diff(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from . import knowledge
+    from .. import knowledge
 
     out = out or sys.stdout
     old = knowledge.load_knowledge(args.old)
@@ -477,7 +477,7 @@ def cmd_diff(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def _write_tsv(path: Path, rows: list[tuple[str, str, str, str, str]]) -> None:
-    from . import fileio
+    from .. import fileio
 
     handle = io.StringIO(newline="")
     writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
@@ -491,7 +491,7 @@ def _write_tsv(path: Path, rows: list[tuple[str, str, str, str, str]]) -> None:
 
 
 def cmd_hash(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from . import knowledge
+    from .. import knowledge
 
     out = out or sys.stdout
     base = knowledge.knowledge_dir(args.directory)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from . import paths
-from .errors import InputError
-from .yamlio import load_yaml_file
+from .. import paths
+from ..errors import InputError
+from ..yamlio import load_yaml_file
 
 BUILDS = ("GRCh37", "GRCh38")
 TRANSCRIPT_FILE = "transcripts/NM_004448.4.yaml"
@@ -284,7 +284,7 @@ def _check(t: Transcript) -> list[str]:
 @functools.cache
 def _load(path: str) -> Transcript:
     """Parse and check the model, through the on-disk cache (diskcache.py) keyed by its bytes."""
-    from . import diskcache
+    from .. import diskcache
 
     try:
         key = diskcache.key_of("transcript", Path(path).read_bytes())

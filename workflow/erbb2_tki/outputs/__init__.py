@@ -1,0 +1,1 @@
+"""What people read: the batch tables, the workbook, MultiQC, figures, report pages, re-analysis diffs."""
