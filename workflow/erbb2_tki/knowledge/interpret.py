@@ -335,8 +335,9 @@ def _combine(
             drug=drug,
             verdict=NO_EVIDENCE,
             reason=(
-                "only resistance evidence from other tumour types (or, without a tumour type, from "
-                "tumour types the sample is not known to have), not applied to this sample: "
+                "only evidence against the drug (resistance or limited benefit) from other "
+                "tumour types (or, without a tumour type, from tumour types the sample is not "
+                "known to have), not applied to this sample: "
                 + "; ".join(f"{c.allele}: " + ", ".join(_where(m) for m in c.aside) for c in calls)
             ),
             drug_kind=kind,

@@ -47,6 +47,46 @@ def _info_value(values: Iterable[str]) -> str:
     return ",".join(v if v else "." for v in values)
 
 
+UNDECLARED = "Not declared in the input VCF header; declared by erbb2-tki to keep the record"
+
+
+def _undeclared_header_lines(source: Path) -> list[str]:
+    """Header lines for the FILTER, INFO and FORMAT tags and contigs that the source's records use
+    without declaring them (a hand-edited or concatenated VCF).
+
+    htslib reads such records with a warning but refuses to write them ("variant to be written
+    has errorcode"). Reading the source once lets htslib add its placeholder definitions (INFO and
+    FORMAT as Number=1 String), which are written out here with a description that says so. The
+    source is the sample's extracted region, so the extra read is cheap.
+    """
+    from . import reader as vcf_reader
+
+    probe = vcf_reader.open_vcf(source)
+    try:
+        declared = {(h.type, h.info().get("ID")) for h in probe.header_iter()}
+        for _ in probe:
+            pass
+        lines = []
+        for h in probe.header_iter():
+            info = h.info()
+            key = (h.type, info.get("ID"))
+            if key in declared or key[1] is None:
+                continue
+            declared.add(key)
+            if h.type == "FILTER":
+                lines.append(f'##FILTER=<ID={key[1]},Description="{UNDECLARED}">')
+            elif h.type in ("INFO", "FORMAT"):
+                lines.append(
+                    f"##{h.type}=<ID={key[1]},Number={info.get('Number', '.')},"
+                    f'Type={info.get("Type", "String")},Description="{UNDECLARED}">'
+                )
+            elif h.type == "CONTIG":
+                lines.append(f"##contig=<ID={key[1]}>")
+    finally:
+        probe.close()
+    return lines
+
+
 def write_annotated_vcf(
     source: Path, out: str | os.PathLike[str], alleles: list[_Allele], kb: Any
 ) -> None:
@@ -71,18 +111,20 @@ def write_annotated_vcf(
     mode, suffix, indexed = vcf_output_format(target)
     tmp_vcf = tmp.with_name(tmp.name + suffix)
     try:
+        undeclared = _undeclared_header_lines(source)
         reader = vcf_reader.open_vcf(source)
         for key, description in INFO_KEYS:
             reader.add_info_to_header(
                 {"ID": key, "Number": "A", "Type": "String", "Description": description}
             )
-        for key, value in (
-            ("erbb2_tki_version", __version__),
-            ("erbb2_tki_transcript", f"{TRANSCRIPT}/{PROTEIN}"),
-            ("erbb2_tki_kb_version", kb.version),
-            ("erbb2_tki_kb_hash", kb.content_hash),
+        for line in (
+            *undeclared,
+            f"##erbb2_tki_version={__version__}",
+            f"##erbb2_tki_transcript={TRANSCRIPT}/{PROTEIN}",
+            f"##erbb2_tki_kb_version={kb.version}",
+            f"##erbb2_tki_kb_hash={kb.content_hash}",
         ):
-            reader.add_to_header(f"##{key}={value}")
+            reader.add_to_header(line)
         writer = Writer(str(tmp_vcf), reader, mode=mode)
         for record_index, variant in enumerate(reader):
             annotated = per_record.get(record_index)
