@@ -230,3 +230,42 @@ def test_gathered_batch_table_and_summary_decide_the_samples(tmp_path: Path) -> 
     assert reanalysis._state(run, "P1", "neratinib")["verdict"] == "resistant"
     assert reanalysis._state(run, "P2", "neratinib")["verdict"] == "no_evidence"
     assert reanalysis._state(run, "P3", "neratinib") is None
+
+
+CONTEXT_HEADER = (
+    "sample\tdrug\tverdict\tlevel_in_context\tamp_tier\toncokb_level\tevidence_level\talleles"
+)
+
+
+def _context_run(root: Path, rows: list[str], header: str = CONTEXT_HEADER) -> Path:
+    (root / "tables").mkdir(parents=True)
+    (root / "batch").mkdir()
+    (root / "tables" / "P1.verdicts.tsv").write_text("\n".join([header, *rows]) + "\n")
+    (root / "batch" / "summary.tsv").write_text("sample\tstatus\treason\tbuild\nP1\tok\t\tGRCh38\n")
+    return root
+
+
+def test_a_change_of_strength_in_context_is_a_change_and_shown(tmp_path: Path) -> None:
+    # The same sensitive verdict, from tier I (its own tumour type) to tier II (another one):
+    # a tumour board gets a different answer, so the diff lists it with both strengths.
+    old = _context_run(tmp_path / "old", ["P1\tzongertinib\tsensitive\tA\tI\t1\tA\tp.L755S"])
+    new = _context_run(tmp_path / "new", ["P1\tzongertinib\tsensitive\tC\tII\t3B\tA\tp.L755S"])
+    rows = reanalysis.diff_rows(reanalysis.load_run(old), reanalysis.load_run(new))
+    assert [(r["drug"], r["fields"]) for r in rows] == [
+        ("zongertinib", "level_in_context,amp_tier,oncokb_level")
+    ]
+    text = reanalysis.format_text(reanalysis.load_run(old), reanalysis.load_run(new), rows)
+    assert "sensitive [A, tier I, OncoKB 1 (KB A); p.L755S]" in text
+    assert "sensitive [C, tier II, OncoKB 3B (KB A); p.L755S]" in text
+
+
+def test_results_written_before_levels_in_context_are_not_all_changed(tmp_path: Path) -> None:
+    # An old batch (no level columns) re-analysed by this version: same verdict, level and
+    # alleles is the same answer, not a change.
+    old = _context_run(
+        tmp_path / "old",
+        ["P1\tneratinib\tsensitive\tB\tp.L755S"],
+        header="sample\tdrug\tverdict\tevidence_level\talleles",
+    )
+    new = _context_run(tmp_path / "new", ["P1\tneratinib\tsensitive\tB\tI\t3A\tB\tp.L755S"])
+    assert reanalysis.diff_rows(reanalysis.load_run(old), reanalysis.load_run(new)) == []

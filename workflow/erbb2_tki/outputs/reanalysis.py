@@ -37,8 +37,19 @@ EXIT_CHANGED = 3
 VERDICT_REQUIRED = ("sample", "drug", "verdict")
 # Every verdict column after sample and drug: what a verdict is, and the evidence behind it.
 VERDICT_FIELDS = tuple(VERDICT_COLUMNS[2:])
-# Fields whose change alone changes the answer a tumour board gets.
-DECIDING_FIELDS = ("verdict", "evidence_level", "alleles")
+# Fields whose change alone changes the answer a tumour board gets: the verdict, its strength in
+# the sample's context (issue 11), the knowledge base's own level and the alleles behind it.
+DECIDING_FIELDS = (
+    "verdict",
+    "level_in_context",
+    "amp_tier",
+    "oncokb_level",
+    "evidence_level",
+    "alleles",
+)
+# Written since the levels in context; a results folder from an earlier version has none, which
+# is not a change of answer.
+IN_CONTEXT_FIELDS = ("level_in_context", "amp_tier", "oncokb_level")
 # Fields that change the evidence behind an unchanged answer (reported with --evidence).
 EVIDENCE_FIELDS = ("context", "citations", "reason")
 
@@ -239,8 +250,14 @@ def _state(run: Run, sample: str, drug: str) -> dict[str, str] | None:
 
 def _changed_fields(old: dict[str, str], new: dict[str, str], evidence: bool) -> list[str]:
     fields = list(DECIDING_FIELDS) + (list(EVIDENCE_FIELDS) if evidence else [])
+    before_levels = any(
+        side.get("verdict", "no_evidence") != "no_evidence" and not side.get("level_in_context")
+        for side in (old, new)
+    )
     changed = []
     for name in fields:
+        if name in IN_CONTEXT_FIELDS and before_levels:
+            continue  # one side was written before levels in context existed
         if name == "alleles":
             same = _alleles_key(old.get(name, "")) == _alleles_key(new.get(name, ""))
         else:
@@ -323,7 +340,13 @@ def _answer(row: dict[str, str], side: str) -> str:
     if not verdict:
         status = row[f"{side}_status"]
         return "no answer (sample absent)" if status == ABSENT else f"no answer (status {status})"
-    detail = [row[f"{side}_evidence_level"], row[f"{side}_alleles"]]
+    level = row[f"{side}_level_in_context"]
+    if level:  # the strength in this sample's context, and the knowledge base's own level
+        tier = row[f"{side}_amp_tier"]
+        oncokb = row[f"{side}_oncokb_level"]
+        level = f"{level}, tier {tier}" + (f", OncoKB {oncokb}" if oncokb else "")
+        level += f" (KB {row[f'{side}_evidence_level']})"
+    detail = [level or row[f"{side}_evidence_level"], row[f"{side}_alleles"]]
     detail = [d for d in detail if d]
     return verdict + (f" [{'; '.join(detail)}]" if detail else "")
 
