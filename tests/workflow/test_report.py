@@ -404,9 +404,11 @@ def test_diff_between_two_kb_versions_lists_exactly_the_changed_verdicts(
         (r.sample, r.drug, r.change, r.fields, r.old_verdict, r.new_verdict)
         for r in diff.itertuples()
     }
+    # the verdict changes, and with it the OncoKB-style level (preclinical resistance has none,
+    # preclinical sensitivity is 4); the AMP level and tier stay D / II
     assert got == {
-        ("S01", "lapatinib", "changed", "verdict", "resistant", "sensitive"),
-        ("S02", "lapatinib", "changed", "verdict", "resistant", "sensitive"),
+        ("S01", "lapatinib", "changed", "verdict,oncokb_level", "resistant", "sensitive"),
+        ("S02", "lapatinib", "changed", "verdict,oncokb_level", "resistant", "sensitive"),
     }
     assert set(diff["old_kb_version"]) == {kb.version}
     assert set(diff["new_kb_version"]) == {new_version}
@@ -414,4 +416,8 @@ def test_diff_between_two_kb_versions_lists_exactly_the_changed_verdicts(
     assert set(diff["new_kb_hash"]) == {knowledge.load_knowledge(edited).content_hash}
     text = capsys.readouterr().out
     assert "2 verdict(s) changed in 2 sample(s)" in text
-    assert re.search(r"lapatinib: resistant \[\w+; p\.L755S\] -> sensitive \[\w+; p\.L755S\]", text)
+    assert re.search(
+        r"lapatinib: resistant \[D, tier II \(KB D\); p\.L755S\] -> "
+        r"sensitive \[D, tier II, OncoKB 4 \(KB D\); p\.L755S\]",
+        text,
+    )
