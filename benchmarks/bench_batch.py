@@ -121,8 +121,9 @@ def run_with_cpu(cmd: list[str], cwd: Path, env: dict[str, str]) -> Finished:
 
 
 def environment() -> dict[str, str]:
-    """Rules call `python -m erbb2_tki...`: put this interpreter's folder first on PATH."""
-    env = dict(os.environ)
+    """Rules call `python -m erbb2_tki...`: put this interpreter's folder first on PATH; bytecode
+    cached as after `pip install` (benchlib.installed_env)."""
+    env = benchlib.installed_env()
     env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
 

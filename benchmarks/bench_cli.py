@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="erbb2_bench_cli_"))
     (work / "six.vcf").write_text(VCF)
-    base_env = dict(os.environ)
+    base_env = benchlib.installed_env()
     base_env.pop("PYTHONPATH", None)
     sides = {
         "after": {**base_env, "ERBB2_TKI_CACHE_DIR": str(work / "cache")},

@@ -123,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="erbb2_bench_extract_"))
 
+    env = benchlib.installed_env()  # bytecode cached, as after `pip install`
+
     # Correctness first: erbb2-tki's count must equal bcftools' on the same region.
     checks = {}
     for case in cases:
@@ -130,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         kind = name.split("_")[0]
         _, _, rc, out = benchlib.run_timed(
             [PYTHON, __file__, "child", str(args.data / name), str(work / "check.vcf.gz"), build],
+            env=env,
             stdout=None,
         )
         got = json.loads(out) if rc == 0 else {}
@@ -161,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             wall, rss, rc, _ = benchlib.run_timed(cmd)
             return Run(case, tool, repeat, wall, rss, rc)
         cmd = [PYTHON, __file__, "child", path, str(work / "erbb2.vcf.gz"), build]
-        wall, rss, rc, out = benchlib.run_timed(cmd, stdout=None)
+        wall, rss, rc, out = benchlib.run_timed(cmd, env=env, stdout=None)
         extra = json.loads(out) if rc == 0 else {}
         return Run(case, tool, repeat, wall, rss, rc, extra)
 
