@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from .errors import InputError
@@ -29,12 +28,18 @@ def workflow_root() -> Path:
 
     The wheel's bundled copy when there is one, else the checkout the package was installed from.
     """
-    bundled = resources.files(__package__).joinpath(BUNDLE)
+    # A wheel is installed unpacked, so the bundle is a real folder Snakemake can read: next to
+    # this module (what importlib.resources answers for a package on disk, without importing it).
+    bundled = Path(__file__).parent / BUNDLE
     if bundled.is_dir():
-        # A wheel is installed unpacked, so the bundle is a real folder Snakemake can read.
-        return Path(str(bundled))
+        return bundled
     if (PROJECT_DIR / "Snakefile").is_file():
         return PROJECT_DIR
+    from importlib import resources  # a package not loaded from a folder
+
+    other = resources.files(__package__).joinpath(BUNDLE)
+    if other.is_dir():
+        return Path(str(other))
     raise InputError(
         f"the workflow files (Snakefile, annotations/, schemas) are not installed with the package "
         f"in {PACKAGE_DIR}.",

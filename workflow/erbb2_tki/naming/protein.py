@@ -24,6 +24,7 @@ The short form uses one-letter codes and "*" for a stop ("Y781Ifs*93"); the 3-le
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -129,21 +130,29 @@ _RES_POS = rf"({_RES})(\d+)"
 _SEQ = rf"((?:{_AA3_ALT})+|[{re.escape(_ONE)}]+)"
 _STOP_TOKEN = r"(?:Ter|\*)"
 
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (kind, re.compile(pattern, re.IGNORECASE if kind_ic else 0))
-    for kind, pattern, kind_ic in [
-        ("frameshift", rf"^{_RES_POS}({_RES})?fs(?:{_STOP_TOKEN}(\d+|\?))?$", False),
-        ("extension", rf"^{_STOP_TOKEN}(\d+)({_RES})ext(?:{_STOP_TOKEN}(\d+|\?))?$", False),
-        ("delins", rf"^{_RES_POS}(?:_{_RES_POS})?delins{_SEQ}$", False),
-        ("deletion", rf"^{_RES_POS}(?:_{_RES_POS})?del$", False),
-        ("duplication", rf"^{_RES_POS}(?:_{_RES_POS})?dup$", False),
-        ("insertion", rf"^{_RES_POS}(?:_{_RES_POS})?ins{_SEQ}$", False),
-        ("synonymous", rf"^{_RES_POS}=$", False),
-        ("start_lost", rf"^{_RES_POS}\?$", False),
-        ("substitution", rf"^{_RES_POS}({_RES})$", False),
-        ("codon", rf"^{_RES_POS}$", False),
-    ]
+# The forms parse_protein_change accepts, tried in this order: (kind, pattern, ignore case).
+_FORMS: list[tuple[str, str, bool]] = [
+    ("frameshift", rf"^{_RES_POS}({_RES})?fs(?:{_STOP_TOKEN}(\d+|\?))?$", False),
+    ("extension", rf"^{_STOP_TOKEN}(\d+)({_RES})ext(?:{_STOP_TOKEN}(\d+|\?))?$", False),
+    ("delins", rf"^{_RES_POS}(?:_{_RES_POS})?delins{_SEQ}$", False),
+    ("deletion", rf"^{_RES_POS}(?:_{_RES_POS})?del$", False),
+    ("duplication", rf"^{_RES_POS}(?:_{_RES_POS})?dup$", False),
+    ("insertion", rf"^{_RES_POS}(?:_{_RES_POS})?ins{_SEQ}$", False),
+    ("synonymous", rf"^{_RES_POS}=$", False),
+    ("start_lost", rf"^{_RES_POS}\?$", False),
+    ("substitution", rf"^{_RES_POS}({_RES})$", False),
+    ("codon", rf"^{_RES_POS}$", False),
 ]
+
+
+@functools.cache
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """_FORMS compiled, on first use: about 10 ms that annotating a VCF does not need (it
+    describes the changes it finds; only reading the knowledge base or a query parses one)."""
+    return [
+        (kind, re.compile(pattern, re.IGNORECASE if ignore_case else 0))
+        for kind, pattern, ignore_case in _FORMS
+    ]
 
 
 def _one(token: str) -> str:
@@ -183,7 +192,7 @@ def parse_protein_change(text: str) -> ParsedProteinChange:
         raise ValueError(
             f"{text!r} names no residue (p.?, p.=, p.0): it cannot be matched to a codon"
         )
-    for kind, pattern in _PATTERNS:
+    for kind, pattern in _patterns():
         m = pattern.match(body)
         if m:
             return _build(text, kind, m.groups(), predicted)
