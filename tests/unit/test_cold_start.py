@@ -6,6 +6,7 @@ timings are in benchmarks/bench_cli.py, never asserted here.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -15,8 +16,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from erbb2_tki import diskcache, knowledge
+from erbb2_tki import cli, diskcache, knowledge
+from erbb2_tki.batch import samples
 from erbb2_tki.errors import InputError
 from erbb2_tki.knowledge import loading as kb_loading
 from erbb2_tki.paths import annotations_dir
@@ -39,11 +43,12 @@ VCF = textwrap.dedent(
 
 def _modules_after(code: str, tmp_path: Path) -> set[str]:
     """The top-level modules a fresh interpreter has imported after running `code`."""
-    probe = (
-        "import json, sys\n"
-        + code
-        + "\nprint(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
-    )
+    return {name.split(".")[0] for name in _all_modules_after(code, tmp_path)}
+
+
+def _all_modules_after(code: str, tmp_path: Path) -> set[str]:
+    """Every module (erbb2_tki.knowledge.kb_cli...) a fresh interpreter has imported after `code`."""
+    probe = "import json, sys\n" + code + "\nprint(json.dumps(sorted(sys.modules)))\n"
     env = dict(os.environ, ERBB2_TKI_CACHE_DIR=str(tmp_path / "cache"))
     out = subprocess.run(
         [sys.executable, "-c", probe],
@@ -79,10 +84,89 @@ def test_help_imports_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
     assert not loaded & {*HEAVY, "yaml", "jsonschema", "cyvcf2", "pysam"}
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["bogus"],
+        ["annotate"],  # no input: an argument error
+        ["annotate", "x.vcf", "--build", "hg19"],
+        ["kb", "show"],
+        ["diff", "only-one"],
+        ["--version", "annotate"],
+    ],
+)
+def test_argument_errors_import_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
+    loaded = _modules_after(_main(args), tmp_path)
+    assert not loaded & {*HEAVY, "yaml", "jsonschema", "cyvcf2", "pysam"}
+
+
 def test_kb_commands_import_no_pandas_numpy_matplotlib(tmp_path: Path) -> None:
     for args in (["kb", "validate"], ["kb", "show", "L755S"], ["kb", "hash"]):
-        loaded = _modules_after(_main(args), tmp_path)
-        assert not loaded & set(HEAVY), args
+        loaded = _all_modules_after(_main(args), tmp_path)
+        assert not {m.split(".")[0] for m in loaded} & {*HEAVY, "cyvcf2"}, args
+        # nor the VCF reader, the annotation code or the other subcommands' modules
+        assert not loaded & {
+            "erbb2_tki.annotate",
+            "erbb2_tki.vcf.reader",
+            "erbb2_tki.vcf.extract",
+            "erbb2_tki.outputs.reanalysis",
+            "erbb2_tki.batch.workflow_cli",
+            "subprocess",
+        }, args
+
+
+# --------------------------------------------------------------------------------------------
+# the lazy parser: only the chosen subcommand's module is imported, the listing stays the same
+
+SUBCOMMAND_MODULES = {name: module for name, (module, _) in cli.COMMANDS.items()}
+
+
+def test_lazy_parser_lists_the_subcommands_as_the_full_parser_does() -> None:
+    full = cli.build_parser()  # every module imported
+    for argv in ([], ["--help"], ["bogus"], *([name] for name in cli.COMMANDS)):
+        lazy = cli.build_parser(argv)
+        assert lazy.format_help() == full.format_help(), argv
+        assert lazy.format_usage() == full.format_usage(), argv
+    sub_full = _subparsers(full)
+    assert list(sub_full) == list(cli.COMMANDS)  # the order of the listing
+    for name in cli.COMMANDS:
+        # the chosen subcommand is complete: the same arguments, help and defaults
+        sub_lazy = _subparsers(cli.build_parser([name, "--help"]))
+        assert sub_lazy[name].format_help() == sub_full[name].format_help(), name
+        assert sub_lazy[name].get_default("func") is sub_full[name].get_default("func"), name
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        ([], None),
+        (["--help"], None),
+        (["--version"], None),
+        (["bogus"], None),
+        (["annotate", "x.vcf"], "annotate"),
+        (["-h", "kb", "show"], "kb"),
+        (["--", "diff", "a", "b"], "diff"),
+        (["run", "--", "--dry-run"], "run"),
+    ],
+)
+def test_chosen_command(argv: list[str], command: str | None) -> None:
+    assert cli.chosen_command(argv) == command
+
+
+@pytest.mark.parametrize("command", list(cli.COMMANDS))
+def test_a_subcommand_imports_only_its_own_module(tmp_path: Path, command: str) -> None:
+    loaded = _all_modules_after(_main([command, "--help"]), tmp_path)
+    others = {m for name, m in SUBCOMMAND_MODULES.items() if name != command}
+    assert SUBCOMMAND_MODULES[command] in loaded
+    assert not loaded & others
+    if command != "kb":  # `kb concordance` is one of kb's subcommands
+        assert "erbb2_tki.knowledge.concordance" not in loaded
 
 
 def test_warm_kb_load_parses_nothing(tmp_path: Path) -> None:
@@ -99,9 +183,22 @@ def test_annotate_imports_no_pandas_or_matplotlib(tmp_path: Path) -> None:
     args = ["annotate", "s.vcf", "--out-tsv", "a.tsv", "--out-verdicts", "v.tsv"]
     cold = _modules_after(_main(args), tmp_path)
     assert (tmp_path / "v.tsv").is_file()
-    warm = _modules_after(_main(args), tmp_path)  # the knowledge base now comes from the cache
+    warm_all = _all_modules_after(_main(args), tmp_path)  # the knowledge base from the cache
+    warm = {name.split(".")[0] for name in warm_all}
     assert not (cold | warm) & {"pandas", "matplotlib"}
     assert not warm & {"jsonschema", "yaml"}  # knowledge base and transcript model from the cache
+    # nor the other subcommands, the knowledge-base tools, the report page (no --out-report),
+    # Snakemake's launcher or the parsing of protein changes written as text
+    assert not warm_all & {
+        "erbb2_tki.knowledge.kb_cli",
+        "erbb2_tki.knowledge.concordance",
+        "erbb2_tki.outputs.reanalysis",
+        "erbb2_tki.outputs.patient_report",
+        "erbb2_tki.batch.workflow_cli",
+        "erbb2_tki.batch.pipeline",
+        "subprocess",
+        "importlib.resources",
+    }
 
 
 def test_diff_imports_no_pandas(tmp_path: Path) -> None:
@@ -109,8 +206,99 @@ def test_diff_imports_no_pandas(tmp_path: Path) -> None:
     (run / "batch").mkdir(parents=True)
     (run / "batch" / "summary.tsv").write_text("sample\tstatus\nP1\tok\n")
     (run / "batch" / "verdicts.tsv").write_text("sample\tdrug\tverdict\nP1\tneratinib\tsensitive\n")
-    loaded = _modules_after(_main(["diff", "--quiet", str(run), str(run)]), tmp_path)
-    assert not loaded & set(HEAVY)
+    loaded = _all_modules_after(_main(["diff", "--quiet", str(run), str(run)]), tmp_path)
+    assert not {m.split(".")[0] for m in loaded} & {*HEAVY, "cyvcf2", "pysam", "yaml"}
+    assert not loaded & {"erbb2_tki.annotate", "erbb2_tki.knowledge", "erbb2_tki.vcf.reader"}
+
+
+def _shard_config(tmp_path: Path) -> str:
+    (tmp_path / "s.vcf").write_text(VCF)
+    (tmp_path / "samples.tsv").write_text(f"sample\tvcf\nS1\t{tmp_path / 's.vcf'}\n")
+    return json.dumps({"samples": str(tmp_path / "samples.tsv"), "shard_size": 250})
+
+
+def _job(args: list[str]) -> str:
+    return f"from erbb2_tki.batch import pipeline\nassert pipeline.main({args!r}) == 0\n"
+
+
+NAMING_ENGINE = {
+    "erbb2_tki.naming.consequence",
+    "erbb2_tki.naming.protein",
+    "erbb2_tki.naming.variants",
+    "erbb2_tki.naming.cis",
+    "erbb2_tki.calls",
+    "erbb2_tki.annotate",
+}
+
+
+def test_extract_job_imports_no_knowledge_base_naming_engine_or_report(tmp_path: Path) -> None:
+    config = _shard_config(tmp_path)
+    args = ["extract", "--config-json", config, "--shard", "0", "--out-dir", str(tmp_path / "x")]
+    _all_modules_after(_job(args), tmp_path)  # cold: the transcript model is parsed and cached
+    loaded = _all_modules_after(_job(args), tmp_path)
+    assert "S1\tok\t" in (tmp_path / "x" / "status.tsv").read_text()
+    tops = {m.split(".")[0] for m in loaded}
+    # numpy comes with cyvcf2, which reads the extract back (and, for now, extract.py itself)
+    assert not tops & {"pandas", "matplotlib", "jsonschema", "yaml", "pysam"}
+    assert not {m for m in loaded if m.startswith("erbb2_tki.knowledge")}
+    assert not loaded & NAMING_ENGINE
+    assert not loaded & {
+        "erbb2_tki.outputs.patient_report",
+        "erbb2_tki.outputs.multiqc",
+        "erbb2_tki.outputs.xlsx",
+        "subprocess",
+    }
+
+
+def test_annotate_job_imports_no_pandas_yaml_or_summary_writers(tmp_path: Path) -> None:
+    config = _shard_config(tmp_path)
+    extract = ["extract", "--config-json", config, "--shard", "0", "--out-dir", str(tmp_path / "x")]
+    assert _all_modules_after(_job(extract), tmp_path)
+    args = [
+        "annotate",
+        "--config-json",
+        config,
+        "--shard",
+        "0",
+        "--out-dir",
+        str(tmp_path / "a"),
+        "--extract-dir",
+        str(tmp_path / "x"),
+        "--annotated-dir",
+        str(tmp_path / "annotated"),
+        "--tables-dir",
+        str(tmp_path / "tables"),
+    ]
+    _all_modules_after(_job(args), tmp_path)  # the knowledge base may be parsed here
+    (tmp_path / "a" / "status.tsv").unlink()
+    loaded = _all_modules_after(_job(args), tmp_path)
+    assert "S1\tok\t" in (tmp_path / "a" / "status.tsv").read_text()
+    tops = {m.split(".")[0] for m in loaded}
+    assert not tops & {"pandas", "matplotlib", "jsonschema", "yaml"}
+    assert not loaded & {
+        "erbb2_tki.outputs.multiqc",
+        "erbb2_tki.outputs.xlsx",
+        "erbb2_tki.knowledge.kb_cli",
+        "erbb2_tki.knowledge.concordance",
+    }
+
+
+def test_job_help_imports_nothing_heavy(tmp_path: Path) -> None:
+    for stage in ([], ["extract"], ["annotate"], ["summarize"]):
+        code = (
+            "from erbb2_tki.batch import pipeline\ntry:\n"
+            f"    pipeline.main({[*stage, '--help']!r})\nexcept SystemExit:\n    pass\n"
+        )
+        loaded = _modules_after(code, tmp_path)
+        assert not loaded & {*HEAVY, "cyvcf2", "pysam", "yaml", "jsonschema"}, stage
+
+
+def test_sample_sheet_rows_are_checked_without_jsonschema(tmp_path: Path) -> None:
+    (tmp_path / "samples.tsv").write_text(
+        "sample\tvcf\ttumor_type\tbuild\nS1\ta.vcf\tBRCA\thg38\nS2\tb.vcf\t\t\n"
+    )
+    code = f"from erbb2_tki.batch import samples\nsamples.read_sheet({str(tmp_path / 'samples.tsv')!r})"
+    assert not _modules_after(code, tmp_path) & {"jsonschema", "yaml"}
 
 
 def test_shard_job_modules_import_no_pandas(tmp_path: Path) -> None:
@@ -232,3 +420,83 @@ def test_transcript_model_is_cached_by_its_bytes(tmp_path: Path, cache: Path) ->
     model.write_text(model.read_text() + "\n# a comment\n")  # other bytes: another entry
     assert load(str(model)) == first
     assert len(list(cache.glob("transcript-*.pickle"))) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# the sample sheet's rows: the check without jsonschema accepts only what the schema accepts
+
+
+def _schema_valid(values: dict[str, object]) -> bool:
+    import jsonschema
+
+    return not list(jsonschema.Draft202012Validator(samples._schema()).iter_errors(values))
+
+
+def test_plain_row_check_is_the_schema_it_stands_for() -> None:
+    # _plainly_valid hard-codes these rules: a change to the schema must change it too
+    schema = samples._schema()
+    props = schema["properties"]
+    assert schema["required"] == ["sample", "vcf"]
+    assert "additionalProperties" not in schema and schema["type"] == "object"
+    assert set(props) == set(samples.SHEET_COLUMNS)
+    assert all(p["type"] == "string" for p in props.values())
+    assert props["sample"]["pattern"] == "^[A-Za-z0-9._-]+$"
+    assert props["sample"]["not"] == {"enum": [".", ".."]}
+    assert props["vcf"]["minLength"] == 1
+    assert props["tumor_type"]["pattern"] == "^[A-Za-z0-9_/-]+$"
+    assert props["build"]["enum"] == ["GRCh37", "GRCh38"]
+    assert {k for p in props.values() for k in p} <= {
+        "type",
+        "description",
+        "pattern",
+        "not",
+        "minLength",
+        "enum",
+    }
+
+
+_CELL = st.text(alphabet="aZ09._-/ +\n:é", max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([*samples.SHEET_COLUMNS, "extra"]),
+        _CELL | st.sampled_from(["GRCh37", "GRCh38", ".", "..", "BRCA", "S1"]),
+    )
+)
+def test_plain_row_check_accepts_only_schema_valid_rows(values: dict[str, str]) -> None:
+    if samples._plainly_valid(values):
+        assert _schema_valid(values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"sample": "S1", "vcf": "a.vcf"},
+        {"sample": "a.b_c-1", "vcf": "x", "tumor_type": "NSCLC/LUAD", "build": "GRCh37"},
+        {"sample": "S1", "vcf": "a.vcf", "tumor_sample": "T 1", "normal_sample": "N"},
+    ],
+)
+def test_plain_row_check_accepts_ordinary_rows(values: dict[str, str]) -> None:
+    assert samples._plainly_valid(values) and _schema_valid(values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"sample": "S1"},
+        {"vcf": "a.vcf"},
+        {"sample": "..", "vcf": "a.vcf"},
+        {"sample": "S 1", "vcf": "a.vcf"},
+        {"sample": "S1", "vcf": ""},
+        {"sample": "S1", "vcf": "a.vcf", "build": "hg38"},
+        {"sample": "S1", "vcf": "a.vcf", "tumor_type": "BR CA"},
+    ],
+)
+def test_rows_the_schema_rejects_still_get_its_message(
+    tmp_path: Path, values: dict[str, str]
+) -> None:
+    assert not samples._plainly_valid(values) and not _schema_valid(values)
+    with pytest.raises(InputError, match="invalid value"):
+        samples._validate_row(values, tmp_path / "samples.tsv", "line 2")

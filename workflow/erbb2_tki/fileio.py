@@ -184,3 +184,21 @@ def atomic_write_with(
         temp.unlink(missing_ok=True)
         raise
     return target
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks ('' when it cannot be read).
+
+    About 2 s per GB; the workflow computes it once per sample in the extract job, which is
+    re-run only when the VCF changes.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()

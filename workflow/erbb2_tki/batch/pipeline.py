@@ -37,7 +37,7 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..errors import InputError
-from ..outputs import multiqc, patient_report, tables, xlsx
+from ..outputs import tables
 from . import samples as sample_sheet
 from . import shards
 
@@ -279,7 +279,9 @@ def extract_shard(
     """Extract the ERBB2 region of every sample of one shard into out_dir; returns the status rows.
 
     No pandas here: importing it cost about a second per shard job, more than the extraction.
+    Nor the knowledge base, the naming engine or the report pages: this job only extracts.
     """
+    from .. import fileio
     from ..vcf import extract
 
     log = log or JobLog(None)
@@ -290,7 +292,7 @@ def extract_shard(
         out = extracted_path(folder, row.sample)
         # The checksum the sample's report page prints: read here, where the VCF is an input
         # and the job re-runs only when it changes (about 2 s per GB).
-        checksum = patient_report.file_sha256(row.vcf)
+        checksum = fileio.file_sha256(row.vcf)
 
         def run(row: sample_sheet.SampleRow = row, out: Path = out) -> Any:
             if not Path(row.vcf).exists():
@@ -379,6 +381,7 @@ def annotate_shard(
     the shard (ok or failed) also gets its report page `{reports_dir}/{sample}.html`.
     """
     from .. import annotate, knowledge
+    from ..outputs import patient_report
     from ..paths import annotations_dir
     from ..vcf import extract
 
@@ -801,6 +804,8 @@ def summarize(
     (tables.read_by_sample), never as DataFrames: one pass over each file, one dict lookup per
     sample, and memory about the size of the tables on disk at any batch size.
     """
+    from ..outputs import multiqc, xlsx
+
     folders = [Path(f) for f in sorted(shard_dirs)]
     status_rows = [r for folder in folders for r in tables.read_records(folder / "status.tsv")]
     expected = [r.sample for r in read_manifest(manifest)]
@@ -899,7 +904,10 @@ def _germline_policy(args: argparse.Namespace) -> Any:
     return germline_policy(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The jobs' parser; with `argv`, the annotate stage's germline options (annotate.py's) are
+    added only when argv runs that stage, so the other jobs never import the annotation code."""
+    chosen = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="python -m erbb2_tki.batch.pipeline", description="Jobs of the erbb2-tki workflow."
     )
@@ -927,9 +935,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--annotated-dir", default="results/annotated")
             p.add_argument("--tables-dir", default="results/tables")
             p.add_argument("--include-filtered", action="store_true")
-            from ..annotate import add_germline_options
+            if argv is None or chosen == "annotate":
+                from ..annotate import add_germline_options
 
-            add_germline_options(p)
+                add_germline_options(p)
             p.add_argument(
                 "--no-reuse",
                 dest="reuse",
@@ -953,7 +962,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    args = build_parser(argv).parse_args(argv)
     if getattr(args, "annotations", ""):
         # The transcript model is found through paths.annotations_dir(), which reads this.
         os.environ["ERBB2_TKI_ANNOTATIONS"] = str(Path(args.annotations).resolve())

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import html
 import os
 import re
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import PROTEIN, TRANSCRIPT, __version__
+from ..fileio import file_sha256 as file_sha256  # the page prints it; fileio owns it
 
 PROTEIN_LENGTH = 1255  # NP_004439.2
 
@@ -197,22 +197,6 @@ class PageInput:
 
     def get(self, key: str) -> str:
         return str(self.status.get(key) or "")
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """sha256 of a file's bytes, read in 1 MiB blocks ('' when it cannot be read).
-
-    About 2 s per GB; the workflow computes it once per sample in the extract job, which is
-    re-run only when the VCF changes.
-    """
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return ""
-    return digest.hexdigest()
 
 
 def domains_of(transcript: Any) -> list[tuple[str, int, int]]:

@@ -11,8 +11,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import cyvcf2
-
 from ..errors import InputError
 from .bgzf import _decompressed_head, check_bgzf_complete, sniff
 
@@ -144,6 +142,8 @@ def read_header(path: str | os.PathLike[str]) -> VcfHead:
     p = Path(path)
     kind, head = _checked_head(p)
     if head.startswith(b"BCF"):
+        import cyvcf2  # only here: a text header is read without htslib (and numpy)
+
         try:
             reader = cyvcf2.VCF(str(p))
         except Exception as err:

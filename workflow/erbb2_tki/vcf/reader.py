@@ -9,12 +9,14 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-
-import cyvcf2
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .bgzf import iter_text
 from .header import _checked_head, _htslib_error, _without_fileformat
+
+if TYPE_CHECKING:  # imported where a file is opened: cyvcf2 brings numpy (~0.1 s)
+    import cyvcf2
 
 
 def _open_with_fileformat(path: Path, kind: str) -> cyvcf2.VCF:
@@ -23,6 +25,8 @@ def _open_with_fileformat(path: Path, kind: str) -> cyvcf2.VCF:
     htslib refuses such files, though everything else may be fine (hand-made or old exports).
     The copy is unlinked as soon as htslib holds it open, so nothing is left behind.
     """
+    import cyvcf2
+
     fd, tmp = tempfile.mkstemp(prefix="erbb2-tki-", suffix=".vcf")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -43,6 +47,8 @@ def open_vcf(path: str | os.PathLike[str]) -> cyvcf2.VCF:
     fix. CRLF line endings are read by htslib itself; a header without any '##' line is opened
     through a corrected temporary copy.
     """
+    import cyvcf2
+
     p = Path(path)
     kind, head = _checked_head(p)
     try:
