@@ -45,23 +45,39 @@ def code_fingerprint() -> str:
     global _CODE_FINGERPRINT
     if _CODE_FINGERPRINT is None:
         digest = hashlib.sha256(f"format {CACHE_FORMAT}\n{__version__}\n".encode())
-        # Every module of the package, subpackages (knowledge/, vcf/) included, named by its path.
-        package = paths.PACKAGE_DIR
-        modules = [
-            path.relative_to(package).as_posix()
-            for path in package.rglob("*.py")
-            if paths.BUNDLE not in path.relative_to(package).parts
-        ]
-        files = [(name, package / name) for name in sorted(modules)]
-        files += [(path.name, path) for path in sorted(paths.schemas_dir().glob("*"))]
-        for name, path in files:
+        for name, path in _code_files():
             digest.update(name.encode() + b"\0")
             try:
-                digest.update(path.read_bytes())
+                with open(path, "rb") as handle:
+                    digest.update(handle.read())
             except OSError:
                 digest.update(b"?")
         _CODE_FINGERPRINT = digest.hexdigest()
     return _CODE_FINGERPRINT
+
+
+def _code_files() -> list[tuple[str, str]]:
+    """(name, path) of every module of the package, subpackages (knowledge/, vcf/) included, named
+    by its path in the package, then every schema file by its name; in this order.
+
+    os.walk and strings, not pathlib's rglob: this runs on every warm load, where pathlib cost
+    more than reading and hashing the files.
+    """
+    package = str(paths.PACKAGE_DIR)
+    modules = []
+    for folder, subfolders, names in os.walk(package):
+        subfolders[:] = [d for d in subfolders if d != paths.BUNDLE]  # a wheel's copied workflow
+        where = os.path.relpath(folder, package)
+        for name in names:
+            if name.endswith(".py"):
+                relative = name if where == "." else f"{where.replace(os.sep, '/')}/{name}"
+                modules.append((relative, os.path.join(folder, name)))
+    schemas = str(paths.schemas_dir())
+    try:
+        schema_names = sorted(os.listdir(schemas))
+    except OSError:
+        schema_names = []
+    return sorted(modules) + [(name, os.path.join(schemas, name)) for name in schema_names]
 
 
 def key_of(*parts: bytes | str) -> str:
