@@ -500,3 +500,30 @@ def test_rows_the_schema_rejects_still_get_its_message(
     assert not samples._plainly_valid(values) and not _schema_valid(values)
     with pytest.raises(InputError, match="invalid value"):
         samples._validate_row(values, tmp_path / "samples.tsv", "line 2")
+
+
+# --------------------------------------------------------------------------------------------
+# numpy's BLAS threads
+
+
+def _blas_setting(code: str, tmp_path: Path, **env: str) -> str:
+    probe = code + "\nimport os\nprint(os.environ.get('OPENBLAS_NUM_THREADS', '-'))\n"
+    base = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={**base, "ERBB2_TKI_CACHE_DIR": str(tmp_path / "cache"), **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.strip().splitlines()[-1]
+
+
+def test_command_line_and_jobs_start_numpy_with_one_blas_thread(tmp_path: Path) -> None:
+    assert _blas_setting(_main(["--version"]), tmp_path) == "1"
+    job = "from erbb2_tki.batch import pipeline\ntry:\n    pipeline.main(['--help'])\nexcept SystemExit:\n    pass\n"
+    assert _blas_setting(job, tmp_path) == "1"
+    # a value the user set is kept; importing the package as a library changes nothing
+    assert _blas_setting(_main(["--version"]), tmp_path, OPENBLAS_NUM_THREADS="4") == "4"
+    assert _blas_setting("import erbb2_tki.annotate, erbb2_tki.knowledge", tmp_path) == "-"

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
-from . import __version__
+from . import __version__, single_threaded_blas
 from .errors import InputError
 
 EXIT_INPUT_ERROR = 2
@@ -78,6 +78,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    single_threaded_blas()
     if argv is None:
         argv = sys.argv[1:]
     parser = build_parser(argv)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import __version__
+from .. import __version__, single_threaded_blas
 from ..errors import InputError
 from ..outputs import tables
 from . import samples as sample_sheet
@@ -962,6 +962,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    single_threaded_blas()
     if argv is None:
         argv = sys.argv[1:]
     args = build_parser(argv).parse_args(argv)
