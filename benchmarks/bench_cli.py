@@ -7,6 +7,9 @@ Per repeat (the sides alternate which goes first, so the load from other work hi
   annotate6_cold  the same with the on-disk cache off (ERBB2_TKI_CACHE_DIR=off)   (no target)
   kb_show         `erbb2-tki kb show L755S`                                       (no target)
   kb_load         load_knowledge() inside a process, warm cache (milliseconds)     target <= 20 ms
+  job_extract1    a workflow extract job (`python -m erbb2_tki.batch.pipeline extract`) on a
+                  one-sample shard (the 6-record VCF): a shard job's start-up + one sample  (no target)
+  job_annotate1   the annotate job on that shard (--no-reuse, knowledge base cached)       (no target)
 Baselines, both timed in the same invocation:
   python          `python -c pass`: the interpreter's own start-up, the floor of any Python command line
   before          the same command from `git archive REV` of an earlier commit (--before REV), e.g. the
@@ -18,6 +21,7 @@ machine the CPU seconds are what the command would take alone. The test suite ne
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -56,6 +60,11 @@ KB_LOAD = (
     "t1, c1 = time.perf_counter(), time.process_time(); knowledge.load_knowledge(); "
     "t2, c2 = time.perf_counter(), time.process_time(); print(f'{t2 - t1:.6f} {c2 - c1:.6f}')"
 )
+
+
+def job_call(args: list[str]) -> list[str]:
+    """A fresh interpreter running one workflow job, as the Snakemake rules do."""
+    return [PYTHON, "-m", "erbb2_tki.batch.pipeline", *args]
 
 
 def main_call(args: list[str]) -> list[str]:
@@ -112,7 +121,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="erbb2_bench_cli_"))
-    (work / "six.vcf").write_text(VCF)
     base_env = benchlib.installed_env()
     base_env.pop("PYTHONPATH", None)
     sides = {
@@ -136,12 +144,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{side}: erbb2_tki from {where}")
 
     annotate = ["annotate", "six.vcf", "--out-tsv", "a.tsv", "--out-verdicts", "v.tsv"]
+    (work / "six.vcf").write_text(VCF)
+    (work / "samples.tsv").write_text(f"sample\tvcf\nsix\t{work / 'six.vcf'}\n")
+    config = json.dumps({"samples": str(work / "samples.tsv"), "shard_size": 250})
+    shard = ["--config-json", config, "--shard", "0"]
+    extract_job = ["extract", *shard, "--out-dir", "job/extract"]
+    annotate_job = [
+        *("annotate", *shard, "--out-dir", "job/annotate", "--extract-dir", "job/extract"),
+        *("--annotated-dir", "job/annotated", "--tables-dir", "job/tables", "--no-reuse"),
+    ]
     cases = {
         "help": main_call(["--help"]),
         "annotate6": main_call(annotate),
         "annotate6_cold": main_call(annotate),
         "kb_show": main_call(["kb", "show", "L755S"]),
         "kb_load": [PYTHON, "-c", KB_LOAD],
+        "job_extract1": job_call(extract_job),
+        "job_annotate1": job_call(annotate_job),
     }
     info = benchlib.machine()
     print(f"machine: {info['nproc']} cores, {info['cpu']}; load {info['load_average_start']}")
@@ -152,11 +171,15 @@ def main(argv: list[str] | None = None) -> int:
             env["ERBB2_TKI_CACHE_DIR"] = "off"
         return env
 
+    cwd = {side: work / f"run_{side}" for side in sides}  # each side writes its own outputs
+    for folder in cwd.values():
+        folder.mkdir()
+        (folder / "six.vcf").write_text(VCF)
     runs: list[Run] = []
     # untimed warm-up: page cache, bytecode, and the knowledge-base cache entry
     for side in sides:
         for case, cmd in cases.items():
-            run_child(cmd, env_for(case, side), work)
+            run_child(cmd, env_for(case, side), cwd[side])
     run_child([PYTHON, "-c", "pass"], base_env, work)
     for r in range(args.repeats):
         order = [*sides, "python"]
@@ -170,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                     wall, cpu, rss, code, _ = run_child([PYTHON, "-c", "pass"], base_env, work)
                     runs.append(Run("python_pass", "baseline", r, wall, rss, code, {"cpu_s": cpu}))
                     continue
-                wall, cpu, rss, code, out = run_child(cmd, env_for(case, side), work)
+                wall, cpu, rss, code, out = run_child(cmd, env_for(case, side), cwd[side])
                 extra = {"cpu_s": cpu}
                 if case == "kb_load" and code == 0:
                     load_s, load_cpu_s = map(float, out.split())

@@ -12,7 +12,6 @@ No pandas, no YAML: the module is imported on light paths too.
 
 from __future__ import annotations
 
-import html
 import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -242,6 +241,8 @@ def citation_url(citation: str) -> str | None:
 def citations_html(citations: str) -> str:
     """A `;`-joined (or `|`-joined) citations cell as HTML: each linkable citation an <a>, the
     rest escaped text, joined by '; '."""
+    import html  # here only: the command line's annotate writes no HTML (html.entities is large)
+
     parts = []
     for citation in (c.strip() for c in re.split(r"[;|]", str(citations or ""))):
         if not citation:
