@@ -527,3 +527,19 @@ def test_command_line_and_jobs_start_numpy_with_one_blas_thread(tmp_path: Path) 
     # a value the user set is kept; importing the package as a library changes nothing
     assert _blas_setting(_main(["--version"]), tmp_path, OPENBLAS_NUM_THREADS="4") == "4"
     assert _blas_setting("import erbb2_tki.annotate, erbb2_tki.knowledge", tmp_path) == "-"
+
+
+@pytest.mark.parametrize(
+    "content", [None, b"", b"not a VCF\n", b"##fileformat=VCFv4.2\n#CHROM\tPOS\n"]
+)
+def test_annotate_refuses_a_bad_file_without_loading_htslib(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    # the header is checked by erbb2-tki's own reader: cyvcf2 (and the numpy it brings) only
+    # comes when there are records to read
+    if content is not None:
+        (tmp_path / "bad.vcf").write_bytes(content)
+    code = _main(["annotate", "bad.vcf", "--out-verdicts", "v.tsv"])
+    loaded = _modules_after(code, tmp_path)
+    assert not loaded & {"cyvcf2", "pysam", "pandas", "matplotlib"}
+    assert not (tmp_path / "v.tsv").exists()
