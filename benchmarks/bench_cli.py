@@ -62,6 +62,21 @@ KB_LOAD = (
 )
 
 
+# Where annotate6's CPU goes, inside one process (after side only): numpy, cyvcf2 (the VCF reader,
+# compiled against numpy), the package and the standard library it needs, then main() itself.
+# The interpreter's own start and exit is the process's CPU (os.wait4) minus these.
+SPLIT = (
+    "import time, sys, erbb2_tki; erbb2_tki.single_threaded_blas(); "  # as cli.main does first
+    "T = time.process_time; c0 = T(); import numpy; c1 = T(); import cyvcf2; "
+    "c2 = T(); from erbb2_tki import cli, annotate, knowledge; "
+    "import erbb2_tki.knowledge.interpret, erbb2_tki.naming.consequence, erbb2_tki.outputs.tables; "
+    "import erbb2_tki.vcf.extract, erbb2_tki.vcf.events, erbb2_tki.vcf.samples; c3 = T(); "
+    "code = cli.main(sys.argv[1:]); c4 = T(); "
+    "print(f'{c1 - c0:.6f} {c2 - c1:.6f} {c3 - c2:.6f} {c4 - c3:.6f}', file=sys.stderr)"
+)
+SPLIT_PARTS = ("numpy", "cyvcf2", "package", "work")
+
+
 def job_call(args: list[str]) -> list[str]:
     """A fresh interpreter running one workflow job, as the Snakemake rules do."""
     return [PYTHON, "-m", "erbb2_tki.batch.pipeline", *args]
@@ -265,12 +280,48 @@ def main(argv: list[str] | None = None) -> int:
                 else ""
             )
         )
+    split = annotate_split(args.repeats, sides["after"], cwd["after"], annotate)
     path = benchlib.write_results(
-        args.name, runs, summary, {**info, "before": args.before, "repeats": args.repeats}
+        args.name,
+        runs,
+        summary,
+        {**info, "before": args.before, "repeats": args.repeats, "annotate6_split": split},
     )
     print(f"\nraw timings: {path}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def annotate_split(repeats: int, env: dict[str, str], cwd: Path, args: list[str]) -> dict:
+    """Medians of annotate6's CPU seconds by part (SPLIT), printed and returned."""
+    parts: dict[str, list[float]] = {name: [] for name in ("interpreter", *SPLIT_PARTS, "total")}
+    for _ in range(repeats):
+        proc = subprocess.Popen(
+            [PYTHON, "-c", SPLIT, *args],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.stderr.write(f"split run failed:\n{err[-2000:]}\n")
+            continue
+        values = [float(v) for v in err.strip().splitlines()[-1].split()]
+        total = usage.ru_utime + usage.ru_stime
+        for name, value in zip(SPLIT_PARTS, values, strict=True):
+            parts[name].append(value)
+        parts["interpreter"].append(total - sum(values))
+        parts["total"].append(total)
+    medians = {name: statistics.median(v) for name, v in parts.items() if v}
+    print(
+        "\nannotate6, CPU seconds by part (medians of "
+        f"{len(parts['total'])}; interpreter = start + exit): "
+        + ", ".join(f"{name} {value:.3f}" for name, value in medians.items())
+    )
+    return medians
 
 
 if __name__ == "__main__":
