@@ -543,3 +543,13 @@ def test_annotate_refuses_a_bad_file_without_loading_htslib(
     loaded = _modules_after(code, tmp_path)
     assert not loaded & {"cyvcf2", "pysam", "pandas", "matplotlib"}
     assert not (tmp_path / "v.tsv").exists()
+
+
+def test_job_parser_for_a_stage_is_the_full_parser_for_that_stage() -> None:
+    from erbb2_tki.batch import pipeline
+
+    full = _subparsers(pipeline.build_parser())
+    for stage in full:
+        lazy = _subparsers(pipeline.build_parser([stage, "--help"]))
+        assert lazy[stage].format_help() == full[stage].format_help(), stage
+    assert "--germline-normal-vaf" in full["annotate"].format_help()
