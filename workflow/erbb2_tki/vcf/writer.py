@@ -87,6 +87,26 @@ def _undeclared_header_lines(source: Path) -> list[str]:
     return lines
 
 
+def _open_source(source: Path) -> tuple[Any, list[Any] | None, list[str]]:
+    """(a reader of `source`, its records when already read, the header lines to add for tags
+    and contigs its records use undeclared).
+
+    One read of the (small) source in the usual case: its records are read first. When htslib
+    had to declare a tag or contig they use without a header line (its header text changed
+    while reading), those lines are probed for and the source opened again, records unread.
+    """
+    from . import reader as vcf_reader
+
+    reader = vcf_reader.open_vcf(source)
+    header_text = reader.raw_header
+    variants = list(reader)
+    if reader.raw_header == header_text:
+        return reader, variants, []
+    reader.close()
+    undeclared = _undeclared_header_lines(source)
+    return vcf_reader.open_vcf(source), None, undeclared
+
+
 def write_annotated_vcf(
     source: Path, out: str | os.PathLike[str], alleles: list[_Allele], kb: Any
 ) -> None:
@@ -98,7 +118,6 @@ def write_annotated_vcf(
     import pysam
     from cyvcf2 import Writer
 
-    from . import reader as vcf_reader
 
     per_record: dict[int, dict[int, _Allele]] = defaultdict(dict)
     for a in alleles:
@@ -111,8 +130,7 @@ def write_annotated_vcf(
     mode, suffix, indexed = vcf_output_format(target)
     tmp_vcf = tmp.with_name(tmp.name + suffix)
     try:
-        undeclared = _undeclared_header_lines(source)
-        reader = vcf_reader.open_vcf(source)
+        reader, variants, undeclared = _open_source(source)
         for key, description in INFO_KEYS:
             reader.add_info_to_header(
                 {"ID": key, "Number": "A", "Type": "String", "Description": description}
@@ -126,7 +144,7 @@ def write_annotated_vcf(
         ):
             reader.add_to_header(line)
         writer = Writer(str(tmp_vcf), reader, mode=mode)
-        for record_index, variant in enumerate(reader):
+        for record_index, variant in enumerate(reader if variants is None else variants):
             annotated = per_record.get(record_index)
             if annotated:
                 values = _info_values(variant, annotated)
