@@ -6,6 +6,7 @@ with a corrupt count or block is never read as a good one."""
 from __future__ import annotations
 
 import gzip
+import os
 import random
 import struct
 from pathlib import Path
@@ -150,3 +151,88 @@ def test_a_negative_count_or_a_damaged_block_is_not_read(tmp_path: Path) -> None
         index_trust._parse(tmp_path / "crc.tbi")
     (tmp_path / "plain_gzip.tbi").write_bytes(gzip.compress(_tbi(refs, ["a"])))
     assert index_trust._parse(tmp_path / "plain_gzip.tbi")[0] == {0: (1, 4)}
+
+
+# --- the region read from the checked index (no second index load) ------------------------
+
+
+def _pysam_query(vcf: Path, start: int, end: int) -> list[bytes]:
+    tabix = pysam.TabixFile(str(vcf), encoding="latin-1")
+    try:
+        return [
+            line.rstrip("\r\n").encode("latin-1")
+            for name in tabix.contigs
+            if name == "chr17"
+            for line in tabix.fetch(name, start - 1, end)
+        ]
+    finally:
+        tabix.close()
+
+
+def _sv_vcf(tmp_path: Path, seed: int, crlf: bool = False) -> Path:
+    rng = random.Random(seed)
+    header = "##fileformat=VCFv4.2\n" + "".join(
+        f"##contig=<ID={c},length=250000000>\n" for c in ("chr1", "chr17", "chr18")
+    )
+    header += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    rows = [("chr1", p, "A", "G", ".") for p in sorted(rng.sample(range(1, 10**6), 300))]
+    chr17 = []
+    for pos in sorted(rng.sample(range(39_000_000, 40_500_000), 400)):
+        kind = rng.random()
+        if kind < 0.1:
+            chr17.append((pos, "N", "<DEL>", f"SVLEN=-{rng.randrange(1, 400_000)}"))
+        elif kind < 0.2:
+            chr17.append((pos, "N", "<DUP>", f"END={pos + rng.randrange(0, 300_000)};SVTYPE=DUP"))
+        elif kind < 0.25:
+            chr17.append((pos, "N", "<INS>", "SVLEN=5000"))
+        elif kind < 0.3:
+            chr17.append((pos, "A" * rng.randrange(2, 40), "A", "."))
+        else:
+            chr17.append((pos, "C", "T", "DP=10"))
+    rows += [("chr17", p, r, a, i) for p, r, a, i in chr17]
+    rows += [("chr18", p, "A", "G", ".") for p in sorted(rng.sample(range(1, 10**6), 50))]
+    end = "\r\n" if crlf else "\n"
+    plain = tmp_path / f"sv{seed}.vcf"
+    plain.write_text(
+        header + "".join(f"{c}\t{p}\t.\t{r}\t{a}\t1\tPASS\t{i}{end}" for c, p, r, a, i in rows),
+        newline="",
+    )
+    vcf = tmp_path / f"sv{seed}.vcf.gz"
+    pysam.tabix_compress(str(plain), str(vcf), force=True)
+    pysam.tabix_index(str(vcf), preset="vcf", force=True)
+    return vcf
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_region_read_from_the_checked_index_is_what_tabix_returns(
+    tmp_path: Path, seed: int
+) -> None:
+    vcf = _sv_vcf(tmp_path, seed, crlf=seed == 3)
+    index = Path(f"{vcf}.tbi")
+    header = vcf.read_bytes()[:0]  # check() needs the header only for BCF
+    assert index_trust.check(vcf, index, False, header, {b"chr17"}) is None
+    rng = random.Random(seed)
+    regions = [(39_695_064, 39_733_658), (1, 39_000_000), (40_400_000, 90_000_000)]
+    regions += [
+        (s, s + rng.randrange(1, 200_000)) for s in rng.sample(range(38_900_000, 40_600_000), 20)
+    ]
+    for start, end in regions:
+        got = index_trust.query(vcf, index, start, end, {b"chr17"})
+        assert got is not None
+        assert got == (_pysam_query(vcf, start, end), {b"chr17"}), (start, end)
+
+
+def test_the_remembered_index_is_not_used_for_another_or_a_changed_file(tmp_path: Path) -> None:
+    one, two = _sv_vcf(tmp_path, 4), _sv_vcf(tmp_path, 5)
+    assert index_trust.check(one, Path(f"{one}.tbi"), False, b"", {b"chr17"}) is None
+    assert index_trust.query(two, Path(f"{two}.tbi"), 1, 10**9, {b"chr17"}) is None
+    assert index_trust.query(one, Path(f"{two}.tbi"), 1, 10**9, {b"chr17"}) is None
+    assert index_trust.query(one, Path(f"{one}.tbi"), 1, 10**9, {b"chr17"}) is not None
+    with open(one, "ab") as handle:  # changed after the check: its identity no longer matches
+        handle.write(b"")
+
+    os.utime(one, ns=(1, 1))
+    assert index_trust.query(one, Path(f"{one}.tbi"), 1, 10**9, {b"chr17"}) is None
+    # an index that is not trusted is not remembered
+    assert index_trust.check(one, Path(f"{two}.tbi"), False, b"", {b"chr17"}) is not None
+    assert index_trust.query(one, Path(f"{two}.tbi"), 1, 10**9, {b"chr17"}) is None

@@ -287,6 +287,11 @@ def _query_tabix(
 ) -> tuple[list[bytes], set[bytes]] | None:
     import pysam
 
+    from . import index_trust
+
+    found = index_trust.query(path, index, start, end, chr17)  # the .tbi just checked, not reloaded
+    if found is not None:
+        return found
     try:
         tabix = pysam.TabixFile(str(path), index=str(index), encoding="latin-1")
     except (OSError, ValueError):

@@ -18,9 +18,12 @@ the sample's note. Cost: a few dozen BGZF blocks, whatever the file's size.
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 from . import bgzf
@@ -114,16 +117,19 @@ class _Blocks:
         return None
 
 
-def _parse(index: Path) -> tuple[dict[int, tuple[int, int]], list[str] | None, int]:
+def _parse(
+    index: Path, linear: dict[int, tuple[bytes, int, int]] | None = None
+) -> tuple[dict[int, tuple[int, int]], list[str] | None, int]:
     """({ref id: (min begin, max end) virtual offsets}, names (tbi/tabix-csi) or None, max
-    offset seen anywhere)."""
+    offset seen anywhere). `linear`, when given, receives where each contig's linear index
+    lies in a .tbi (see _parse_data)."""
     raw = index.read_bytes()
     try:
         data = _inflate(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (OSError, EOFError, zlib.error):
         raise _Untrusted("it is not a readable index (corrupt compression)") from None
     try:
-        return _parse_data(data)
+        return _parse_data(data, linear)
     except (struct.error, IndexError, ValueError):
         raise _Untrusted("it is not a readable .tbi/.csi index (cut short or corrupt)") from None
 
@@ -163,7 +169,11 @@ def _inflate(raw: bytes) -> bytes:
     return b"".join(out)
 
 
-def _parse_data(data: bytes) -> tuple[dict[int, tuple[int, int]], list[str] | None, int]:
+def _parse_data(
+    data: bytes, linear: dict[int, tuple[bytes, int, int]] | None = None
+) -> tuple[dict[int, tuple[int, int]], list[str] | None, int]:
+    """See _parse; `linear` gets {ref: (the bytes holding its linear index, byte offset of its
+    first entry, number of entries)} for a .tbi."""
     at = 0
 
     def take(fmt: str) -> tuple[int, ...]:
@@ -260,6 +270,8 @@ def _parse_data(data: bytes) -> tuple[dict[int, tuple[int, int]], list[str] | No
             n_intv = int(ints[k])
             if n_intv < 0:
                 raise ValueError("n_intv")
+            if linear is not None:
+                linear[ref] = (body, 4 * (k + 1), n_intv)
             k += 1 + 2 * n_intv
         if begin is not None and end is not None:
             spans[ref] = (begin, end)
@@ -270,10 +282,20 @@ def _parse_data(data: bytes) -> tuple[dict[int, tuple[int, int]], list[str] | No
 
 
 def check(path: Path, index: Path, is_bcf: bool, header: bytes, chr17: set[bytes]) -> str | None:
-    """None when `index` can be trusted for `path`; else why not (one line)."""
+    """None when `index` can be trusted for `path`; else why not (one line).
+
+    A trusted .tbi of a text VCF is remembered (its contig names and linear index) until the
+    next check, for region_lines: the region is then read without loading the index again.
+    """
+    global _TRUSTED
+    _TRUSTED = None
     blocks = _Blocks(path)
+    kept: dict[str, Any] = {}
     try:
-        return _check(blocks, index, is_bcf, header, chr17)
+        problem = _check(blocks, index, is_bcf, header, chr17, kept)
+        if problem is None and not is_bcf and kept.get("linear") and kept.get("names"):
+            _TRUSTED = (_identity(path, index), kept["names"], kept["linear"], kept["spans"])
+        return problem
     except _Untrusted as why:
         return str(why)
     except (OSError, InputError) as err:
@@ -282,10 +304,150 @@ def check(path: Path, index: Path, is_bcf: bool, header: bytes, chr17: set[bytes
         blocks.close()
 
 
+# (identity of the file and index, contig names, linear index per contig) of the last check
+# that trusted a .tbi; see region_lines.
+_TRUSTED: (
+    tuple[
+        tuple[Any, ...],
+        list[str],
+        dict[int, tuple[bytes, int, int]],
+        dict[int, tuple[int, int]],
+    ]
+    | None
+) = None
+_MIN_SHIFT = 14  # a .tbi's linear index has one entry per 16 kb window
+
+
+def _identity(path: Path, index: Path) -> tuple[Any, ...]:
+    """The file and index as they are now (a change to either makes a remembered check stale)."""
+    a, b = os.stat(path), os.stat(index)
+    return (
+        str(path),
+        str(index),
+        a.st_size,
+        a.st_mtime_ns,
+        a.st_ino,
+        b.st_size,
+        b.st_mtime_ns,
+        b.st_ino,
+    )
+
+
+def query(
+    path: Path, index: Path, start: int, end: int, chr17: set[bytes]
+) -> tuple[list[bytes], set[bytes]] | None:
+    """What extract's tabix query returns (the region's records of every chromosome-17 contig
+    the index names, and those names), from the index the last check() trusted; None when it
+    cannot be answered that way (see region_lines)."""
+    trusted = _TRUSTED
+    if trusted is None:
+        return None
+    names = [n for n in trusted[1] if n.encode() in chr17]
+    records: list[bytes] = []
+    for name in names:
+        found = region_lines(path, index, name, start, end)
+        if found is None:
+            return None
+        records += found
+    return records, {n.encode() for n in names}
+
+
+def region_lines(path: Path, index: Path, name: str, start: int, end: int) -> list[bytes] | None:
+    """The records of contig `name` that overlap `start`-`end` (1-based, inclusive), as a tabix
+    query of the index returns them (lines without their line end), read without loading the
+    index again; None when the last check() did not trust this very index for this file, or
+    anything is unusual (no linear index for `name`, a line that is not a record): the caller
+    then queries the index with htslib as before.
+
+    As htslib does with a .tbi: start at the linear index's offset for the region's first
+    16-kb window (no record that overlaps the region starts before it; the offset must lie
+    within the contig's records, which check() verified), read records in file order, stop at
+    the first one on another contig or starting after `end`, keep those whose span (tabix's
+    rule, span._record_span, as the other extraction methods use) overlaps the region.
+    """
+    from .span import _record_span
+
+    trusted = _TRUSTED
+    if trusted is None:
+        return None
+    try:
+        if trusted[0] != _identity(path, index):
+            return None
+    except OSError:
+        return None
+    _, names, linear, spans = trusted
+    refs = [r for r, n in enumerate(names) if n == name]
+    if len(refs) != 1 or refs[0] not in linear or refs[0] not in spans:
+        return None
+    body, at, n_intv = linear[refs[0]]
+    if n_intv <= 0:
+        return None
+    window = min((start - 1) >> _MIN_SHIFT, n_intv - 1)
+    (voffset,) = struct.unpack_from("<Q", body, at + 8 * window)
+    first, last = spans[refs[0]]
+    if not first <= voffset <= last:
+        return None
+    prefix = name.encode() + b"\t"
+    records: list[bytes] = []
+    blocks = _Blocks(path)
+    try:
+        for line in _lines_from(blocks, voffset):
+            if _past(line, prefix, end):
+                break
+            pos, ref_end = _record_span(line, str(path), None)
+            if pos <= end and ref_end >= start:
+                records.append(line.rstrip(b"\r"))
+        return records
+    except (_Untrusted, InputError, OSError, ValueError):
+        return None
+    finally:
+        blocks.close()
+
+
+def _lines_from(blocks: _Blocks, voffset: int) -> Iterator[bytes]:
+    """The lines of the file from virtual offset `voffset` on (without their newline)."""
+    coffset, uoffset = voffset >> 16, voffset & 0xFFFF
+    carry = b""
+    while coffset < blocks.size:
+        data, size = blocks.block(coffset)
+        if not data:
+            break
+        if uoffset > len(data):
+            raise _Untrusted("an offset points past the end of its block")
+        parts = (carry + data[uoffset:]).split(b"\n")
+        uoffset = 0
+        coffset += size
+        carry = parts.pop()
+        yield from parts
+    if carry:
+        yield carry
+
+
+def _past(line: bytes, prefix: bytes, end: int) -> bool:
+    """True at the record where a tabix query stops: another contig, or POS after `end`.
+    ValueError for a line that is not a record (htslib fails there too)."""
+    if line.startswith(prefix):
+        tab = line.find(b"\t", len(prefix))
+        return int(line[len(prefix) : tab if tab >= 0 else len(line)]) > end
+    fields = line.split(b"\t", 2)
+    if len(fields) < 3 or line.startswith(b"#"):
+        raise ValueError("not a record")
+    int(fields[1])
+    return True
+
+
 def _check(
-    blocks: _Blocks, index: Path, is_bcf: bool, header: bytes, chr17: set[bytes]
+    blocks: _Blocks,
+    index: Path,
+    is_bcf: bool,
+    header: bytes,
+    chr17: set[bytes],
+    kept: dict[str, Any] | None = None,
 ) -> str | None:
-    spans, names, top = _parse(index)
+    linear: dict[int, tuple[bytes, int, int]] = {}
+    spans, names, top = _parse(index, linear)
+    if kept is not None:
+        kept["linear"], kept["names"], kept["spans"] = linear, names, spans
     if not spans:
         return (
             None if _no_records(blocks, is_bcf) else "it indexes no records but the file has some"

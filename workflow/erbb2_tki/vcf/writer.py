@@ -118,7 +118,6 @@ def write_annotated_vcf(
     import pysam
     from cyvcf2 import Writer
 
-
     per_record: dict[int, dict[int, _Allele]] = defaultdict(dict)
     for a in alleles:
         if not a.components:
