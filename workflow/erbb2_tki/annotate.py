@@ -55,6 +55,9 @@ class SampleResult:
     kb_hash: str = ""
     # every named allele (merged in-cis ones too): what the knowledge base was asked about
     names: list[AlleleName] = field(default_factory=list)
+    # each table written: (its columns, its lines as written, without the header): the batch
+    # job's shard tables take these lines as they are instead of formatting every cell again
+    lines: dict[str, tuple[tuple[str, ...], list[str]]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         """One table as a DataFrame of strings, its columns in the documented order."""
@@ -240,7 +243,7 @@ def annotate_sample(
             ("structural", out_structural),
         ):
             if out is not None:
-                write_table(result.rows[name], TABLE_COLUMNS[name], out)
+                result.lines[name] = write_table(result.rows[name], TABLE_COLUMNS[name], out)
     except InputError as err:
         raise _in_context(err, sample, path, source) from None
     return result
@@ -317,11 +320,15 @@ def _allele_row(
 
 def write_table(
     rows: list[dict[str, str]], columns: list[str], out: str | os.PathLike[str]
-) -> None:
-    """Write rows of text as TSV atomically (temp file in the same folder, then rename)."""
-    from .outputs.tables import atomic_write_bytes, records_tsv_bytes
+) -> tuple[tuple[str, ...], list[str]]:
+    """Write rows of text as TSV atomically (temp file in the same folder, then rename); returns
+    (the columns written, the lines below the header): what records_tsv_bytes writes."""
+    from .outputs.tables import _cell, atomic_write_bytes
 
-    atomic_write_bytes(out, records_tsv_bytes(rows, _columns(rows, columns)))
+    written = _columns(rows, columns)
+    lines = ["\t".join(_cell(r.get(c), c) for c in written) for r in rows]
+    atomic_write_bytes(out, ("\n".join(["\t".join(written), *lines]) + "\n").encode("utf-8"))
+    return tuple(written), lines
 
 
 # --- command line ------------------------------------------------------------------------

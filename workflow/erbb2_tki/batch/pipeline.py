@@ -536,14 +536,18 @@ def annotate_shard(
             page(failed, {})
             continue
         result = outcome.value
-        # The rows as annotate wrote them to the per-sample tables (text, not re-typed).
+        # The rows as annotate wrote them to the per-sample tables: the lines as written (as
+        # for a kept sample), else the rows of text.
         for name, key in (
             ("alleles", "alleles"),
             ("evidence", "tki"),
             ("verdicts", "verdicts"),
             ("structural", "structural"),
         ):
-            shard_tables[name].extend(result.rows[key])
+            written = result.lines.get(key)
+            shard_tables[name].extend(
+                [(written[0], line) for line in written[1]] if written else result.rows[key]
+            )
         n_alleles = len(result.rows["alleles"])
         done = {
             **base,
