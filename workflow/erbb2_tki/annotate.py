@@ -145,11 +145,13 @@ def annotate_sample(
     from .vcf import samples as vcf_samples
 
     path = Path(vcf)
+    opened: list[Any] = []  # the reader, closed after the annotated VCF is written
     try:
         if kb is None:
             kb = knowledge.load_knowledge()
         tumour_type = _resolve_tumour_type(kb, tumour_type)
         reader = vcf_reader.open_vcf(path)
+        opened.append(reader)
         build_call = vcf_builds.detect_build(reader, path, build)
         tumour_index, tumour_name = vcf_samples.choose_tumour_sample(
             reader, path, tumour_sample, normal_sample
@@ -159,6 +161,10 @@ def annotate_sample(
         )
         skipped: Counter[str] = Counter()
         structural: list[dict[str, Any]] = []
+        # The records are kept (a few dozen in an extracted region) for the annotated VCF,
+        # which then writes them without reading the file again.
+        header_text = reader.raw_header
+        records = list(reader)
         alleles = _read_alleles(
             reader,
             build_call.build,
@@ -168,10 +174,13 @@ def annotate_sample(
             sample,
             region,
             normal_index,
+            records,
         )
-        reader.close()
-    except InputError as err:
-        raise _in_context(err, sample, path, source) from None
+    except BaseException as err:
+        _close(opened)
+        if isinstance(err, InputError):
+            raise _in_context(err, sample, path, source) from None
+        raise
 
     merged = _merge_in_cis(alleles, build_call.build)
     listed = sorted(
@@ -234,19 +243,47 @@ def annotate_sample(
         names=[a.name for a in listed if a.name is not None],
     )
     try:
-        if out_vcf is not None:
-            write_annotated_vcf(path, out_vcf, listed, kb)
-        for name, out in (
-            ("alleles", out_alleles),
-            ("tki", out_tki),
-            ("verdicts", out_verdicts),
-            ("structural", out_structural),
-        ):
-            if out is not None:
-                result.lines[name] = write_table(result.rows[name], TABLE_COLUMNS[name], out)
+        _write_outputs(
+            result,
+            out_vcf,
+            {
+                "alleles": out_alleles,
+                "tki": out_tki,
+                "verdicts": out_verdicts,
+                "structural": out_structural,
+            },
+            listed,
+            kb,
+            path,
+            (reader, records, header_text),
+        )
     except InputError as err:
         raise _in_context(err, sample, path, source) from None
+    finally:
+        _close(opened)
     return result
+
+
+def _write_outputs(
+    result: SampleResult,
+    out_vcf: str | os.PathLike[str] | None,
+    tables: dict[str, str | os.PathLike[str] | None],
+    listed: list[_Allele],
+    kb: Any,
+    path: Path,
+    read: tuple[Any, list[Any], str],
+) -> None:
+    """The annotated VCF (from the records already read: `read`) and the tables asked for."""
+    if out_vcf is not None:
+        write_annotated_vcf(path, out_vcf, listed, kb, read=read)
+    for name, out in tables.items():
+        if out is not None:
+            result.lines[name] = write_table(result.rows[name], TABLE_COLUMNS[name], out)
+
+
+def _close(readers: list[Any]) -> None:
+    for reader in readers:
+        reader.close()
 
 
 def _in_context(err: InputError, sample: str, path: Path, source: Any) -> InputError:

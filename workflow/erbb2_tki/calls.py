@@ -8,6 +8,7 @@ and reads the caller's VAF and depth for the tumour and the normal column.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,12 +60,14 @@ def _read_alleles(
     sample: str,
     region: tuple[int, int] | None = None,
     normal_index: int | None = None,
+    records: Iterable[Any] | None = None,
 ) -> list[_Allele]:
     """Every ALT of every record in the ERBB2 region, named; non-small ALTs are counted or kept as events.
 
     `region` is the one extraction read (its status records it); None: the default padding.
     Chromosome 17 is any of its spellings (contigs.chr17_names). The same ALT at the same
     site in two records is one allele, listed once with the flag `duplicate_record`.
+    `records`: the reader's records when already read (else the reader is iterated).
     """
     from .naming import consequence
     from .vcf import contigs, extract
@@ -76,7 +79,7 @@ def _read_alleles(
     chr17, _ = contigs.chr17_names(str(vcf.raw_header).encode("utf-8", "replace"), build)
     first_of: dict[tuple[str, int, str, str], _Allele | None] = {}
     first_record: dict[tuple[str, int, str, str], int] = {}
-    for record_index, variant in enumerate(vcf):
+    for record_index, variant in enumerate(vcf if records is None else records):
         chrom = variant.CHROM
         if chrom.encode("utf-8", "replace") not in chr17:
             continue

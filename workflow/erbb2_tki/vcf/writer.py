@@ -87,19 +87,25 @@ def _undeclared_header_lines(source: Path) -> list[str]:
     return lines
 
 
-def _open_source(source: Path) -> tuple[Any, list[Any] | None, list[str]]:
+def _open_source(
+    source: Path, read: tuple[Any, list[Any], str] | None = None
+) -> tuple[Any, list[Any] | None, list[str]]:
     """(a reader of `source`, its records when already read, the header lines to add for tags
     and contigs its records use undeclared).
 
-    One read of the (small) source in the usual case: its records are read first. When htslib
+    One read of the (small) source in the usual case: its records are read first (or `read`
+    gives them: (the reader, its records, its header text before they were read)). When htslib
     had to declare a tag or contig they use without a header line (its header text changed
     while reading), those lines are probed for and the source opened again, records unread.
     """
     from . import reader as vcf_reader
 
-    reader = vcf_reader.open_vcf(source)
-    header_text = reader.raw_header
-    variants = list(reader)
+    if read is not None:
+        reader, variants, header_text = read
+    else:
+        reader = vcf_reader.open_vcf(source)
+        header_text = reader.raw_header
+        variants = list(reader)
     if reader.raw_header == header_text:
         return reader, variants, []
     reader.close()
@@ -108,12 +114,18 @@ def _open_source(source: Path) -> tuple[Any, list[Any] | None, list[str]]:
 
 
 def write_annotated_vcf(
-    source: Path, out: str | os.PathLike[str], alleles: list[_Allele], kb: Any
+    source: Path,
+    out: str | os.PathLike[str],
+    alleles: list[_Allele],
+    kb: Any,
+    read: tuple[Any, list[Any], str] | None = None,
 ) -> None:
     """The source records with all their fields, plus ERBB2_* INFO keys (Number=A) and version headers.
 
     The format follows the name: `.vcf.gz`/`.vcf.bgz` is bgzipped with a tabix index beside it,
-    `.bcf` is BCF, anything else (`.vcf`) plain text. Written atomically.
+    `.bcf` is BCF, anything else (`.vcf`) plain text. Written atomically. `read`: the source
+    already read by the caller (its reader, its records, its header text before reading them;
+    the reader's header gets the new lines and the reader is closed here).
     """
     import pysam
     from cyvcf2 import Writer
@@ -129,7 +141,7 @@ def write_annotated_vcf(
     mode, suffix, indexed = vcf_output_format(target)
     tmp_vcf = tmp.with_name(tmp.name + suffix)
     try:
-        reader, variants, undeclared = _open_source(source)
+        reader, variants, undeclared = _open_source(source, read)
         for key, description in INFO_KEYS:
             reader.add_info_to_header(
                 {"ID": key, "Number": "A", "Type": "String", "Description": description}
