@@ -1,6 +1,5 @@
-"""The re-analysis view file's writer (issue 14, per-sample cost): the fast dataclass-to-dict and
-indented-JSON helpers write exactly what dataclasses.asdict and json.dumps(sort_keys=True,
-indent=1) wrote before, so kb_view.json files keep their bytes."""
+"""The re-analysis view file's writer (issue 14, per-sample cost): the fast dataclass-to-dict
+helper gives exactly what dataclasses.asdict gave, so kb_view.json files keep their bytes."""
 
 from __future__ import annotations
 
@@ -8,39 +7,8 @@ import dataclasses
 import json
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from erbb2_tki.batch import pipeline
 from erbb2_tki.naming.model import AlleleName, ProteinChange
-
-_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**20), max_value=10**20)
-    | st.floats(allow_nan=False)
-    | st.text()
-)
-_values = st.recursive(
-    _scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.tuples(inner, inner)
-        | st.dictionaries(st.text(max_size=6), inner, max_size=4)
-    ),
-    max_leaves=25,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(_values)
-def test_indented_json_is_json_dumps(value: Any) -> None:
-    assert pipeline._json_indented(value) == json.dumps(value, sort_keys=True, indent=1)
-
-
-def test_indented_json_of_other_key_types_and_nan_is_json_dumps() -> None:
-    for value in ({"a": {1: "x", 2: [float("nan"), 1.5]}}, [{True: None}], {"é": "ü\n"}):
-        assert pipeline._json_indented(value) == json.dumps(value, sort_keys=True, indent=1)
 
 
 def _name(**extra: Any) -> AlleleName:

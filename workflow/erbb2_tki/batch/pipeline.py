@@ -691,7 +691,7 @@ def _write_view(
             "alleles": names,
             "outputs": {key: _sha256_file(p) for key, p in sorted(outputs.items())},
         }
-        data = _json_indented(entry).encode("utf-8") + b"\n"
+        data = json.dumps(entry, sort_keys=True, indent=1).encode("utf-8") + b"\n"
     except (TypeError, ValueError, OSError, InputError):
         return
     tables.atomic_write_bytes(path, data)
@@ -720,49 +720,6 @@ def _plain(value: Any) -> Any:
     import copy
 
     return copy.deepcopy(value)
-
-
-def _json_indented(value: Any, level: int = 0) -> str:
-    """json.dumps(value, sort_keys=True, indent=1), character for character, for the view's
-    values (str keys; text, numbers, booleans, None, lists, tuples, dicts): json's indented
-    output runs its pure-Python encoder, several times slower than this."""
-    from json.encoder import encode_basestring_ascii
-
-    kind = type(value)
-    if kind is str:
-        return encode_basestring_ascii(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if kind is int:
-        return int.__repr__(value)
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        inner = "\n" + " " * (level + 1)
-        items = sorted(value.items())
-        if any(type(k) is not str for k, _ in items):
-            return _json_fallback(value, level)
-        body = ("," + inner).join(
-            f"{encode_basestring_ascii(k)}: {_json_indented(v, level + 1)}" for k, v in items
-        )
-        return "{" + inner + body + "\n" + " " * level + "}"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        inner = "\n" + " " * (level + 1)
-        body = ("," + inner).join(_json_indented(v, level + 1) for v in value)
-        return "[" + inner + body + "\n" + " " * level + "]"
-    return _json_fallback(value, level)
-
-
-def _json_fallback(value: Any, level: int) -> str:
-    """json itself, for anything _json_indented does not spell out (floats, other key types)."""
-    text = json.dumps(value, sort_keys=True, indent=1)
-    return text.replace("\n", "\n" + " " * level) if level else text
 
 
 def _reusable(
