@@ -7,6 +7,9 @@ import dataclasses
 import json
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from erbb2_tki.batch import pipeline
 from erbb2_tki.naming.model import AlleleName, ProteinChange
 
@@ -46,3 +49,24 @@ def test_plain_is_dataclasses_asdict_for_allele_names() -> None:
         assert pipeline._plain(name) == dataclasses.asdict(name)
         assert json.dumps(pipeline._plain(name)) == json.dumps(dataclasses.asdict(name))
     assert pipeline._plain({"k": [(1, 2.5), None]}) == {"k": [(1, 2.5), None]}
+
+
+# --- per-sample table lines ------------------------------------------------------------------
+
+_cells = st.none() | st.floats() | st.integers() | st.text(alphabet="ab'=+-@\t\r\n; ", max_size=6)
+_columns = ["sample", "chrom", "pos", "filter", "hgvsc", "flags", "vaf", "extra"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.dictionaries(st.sampled_from(_columns), _cells, max_size=len(_columns)), max_size=5)
+)
+def test_table_lines_are_what_records_tsv_bytes_writes(rows: list[dict[str, Any]]) -> None:
+    from erbb2_tki import annotate
+    from erbb2_tki.outputs.tables import records_tsv_bytes
+
+    expected = records_tsv_bytes(rows, _columns).decode("utf-8").split("\n")[1:-1]
+    assert annotate._tsv_lines(rows, _columns) == expected
+    text_rows = [annotate._text_row(r) for r in rows]
+    expected = records_tsv_bytes(text_rows, _columns).decode("utf-8").split("\n")[1:-1]
+    assert annotate._tsv_lines(text_rows, _columns) == expected

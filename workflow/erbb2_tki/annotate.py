@@ -100,7 +100,7 @@ def _columns(rows: list[dict[str, str]], columns: list[str]) -> list[str]:
 
 def _text_row(row: dict[str, Any]) -> dict[str, str]:
     """Every value as the text the TSV will hold ('' for None)."""
-    return {key: _fmt(value) for key, value in row.items()}
+    return {key: value if type(value) is str else _fmt(value) for key, value in row.items()}
 
 
 def _fmt(value: Any) -> str:
@@ -360,12 +360,37 @@ def write_table(
 ) -> tuple[tuple[str, ...], list[str]]:
     """Write rows of text as TSV atomically (temp file in the same folder, then rename); returns
     (the columns written, the lines below the header): what records_tsv_bytes writes."""
-    from .outputs.tables import _cell, atomic_write_bytes
+    from .outputs.tables import atomic_write_bytes
 
     written = _columns(rows, columns)
-    lines = ["\t".join(_cell(r.get(c), c) for c in written) for r in rows]
+    lines = _tsv_lines(rows, written)
     atomic_write_bytes(out, ("\n".join(["\t".join(written), *lines]) + "\n").encode("utf-8"))
     return tuple(written), lines
+
+
+def _tsv_lines(rows: list[dict[str, str]], columns: list[str]) -> list[str]:
+    """Each row's line as records_tsv_bytes writes it (tables._cell for every cell), with a fast
+    path for the usual row: text cells without tabs or line breaks, only the untrusted columns'
+    cells neutralised (cells.neutralise)."""
+    from .outputs.cells import neutralise, untrusted
+    from .outputs.tables import _cell
+
+    guarded = untrusted(columns)
+    width = len(columns) - 1
+    lines = []
+    for row in rows:
+        values = [row.get(c, "") for c in columns]
+        line = "\t".join(values) if all(type(v) is str for v in values) else None
+        if line is None or line.count("\t") != width or "\n" in line or "\r" in line:
+            lines.append("\t".join(_cell(row.get(c), c) for c in columns))
+            continue
+        for i in guarded:
+            safe = neutralise(values[i])
+            if safe is not values[i]:
+                values[i] = safe
+                line = None
+        lines.append("\t".join(values) if line is None else line)
+    return lines
 
 
 # --- command line ------------------------------------------------------------------------
