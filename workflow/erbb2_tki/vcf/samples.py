@@ -35,10 +35,24 @@ def _file_stem(value: str) -> str:
     return name
 
 
-def _header_hints(
-    lines: list[str], samples: list[str]
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(tumour hints, normal hints) as (sample name, why) from the header's conventions."""
+_Hints = tuple[list[tuple[str, str]], list[tuple[str, str]]]
+_last_hints: tuple[tuple[tuple[str, ...], tuple[str, ...]], _Hints] | None = None
+
+
+def _header_hints(lines: list[str], samples: list[str]) -> _Hints:
+    """(tumour hints, normal hints) as (sample name, why) from the header's conventions.
+
+    choose_tumour_sample and choose_normal_sample both ask, for the same header: the last
+    answer is kept (copies are returned; the callers extend them)."""
+    global _last_hints
+    key = (tuple(lines), tuple(samples))
+    if _last_hints is None or _last_hints[0] != key:
+        _last_hints = (key, _read_hints(lines, samples))
+    tumour, normal = _last_hints[1]
+    return list(tumour), list(normal)
+
+
+def _read_hints(lines: list[str], samples: list[str]) -> _Hints:
     tumour: list[tuple[str, str]] = []
     normal: list[tuple[str, str]] = []
     is_strelka = False
