@@ -70,3 +70,19 @@ def test_table_lines_are_what_records_tsv_bytes_writes(rows: list[dict[str, Any]
     text_rows = [annotate._text_row(r) for r in rows]
     expected = records_tsv_bytes(text_rows, _columns).decode("utf-8").split("\n")[1:-1]
     assert annotate._tsv_lines(text_rows, _columns) == expected
+
+
+def test_a_name_said_to_survive_json_does_and_others_take_the_round_trip() -> None:
+    protein = ProteinChange(
+        **{
+            f.name: (1 if f.type in ("int", int) else "x")
+            for f in dataclasses.fields(ProteinChange)
+        }
+    )
+    for name in (_name(), _name(protein=protein, flags=("a", "b"))):
+        plain = pipeline._plain(name)
+        assert pipeline._survives_json(plain)
+        assert pipeline._names_from_json(json.loads(json.dumps([plain]))) == [name]
+    assert not pipeline._survives_json({**pipeline._plain(_name()), "exon": float("nan")})
+    assert not pipeline._survives_json({**pipeline._plain(_name()), "exon": ["20/27"]})
+    assert not pipeline._survives_json({**pipeline._plain(_name()), "flags": (1,)})

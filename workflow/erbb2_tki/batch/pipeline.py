@@ -677,7 +677,9 @@ def _write_view(
     """Record what this sample's outputs depend on; skipped (no reuse later) if it cannot be."""
     try:
         names = [_plain(name) for name in result.names]
-        if _names_from_json(json.loads(json.dumps(names))) != list(result.names):
+        if not all(map(_survives_json, names)) and _names_from_json(
+            json.loads(json.dumps(names))
+        ) != list(result.names):
             return  # an allele that does not survive the round trip is never reused
         entry = {
             "format": KB_VIEW_FORMAT,
@@ -695,6 +697,27 @@ def _write_view(
     except (TypeError, ValueError, OSError, InputError):
         return
     tables.atomic_write_bytes(path, data)
+
+
+def _survives_json(name: dict[str, Any]) -> bool:
+    """True when this allele's fields come back from JSON through _names_from_json exactly
+    (text, whole numbers, booleans, None, finite floats; flags a tuple of text; protein a flat
+    dict of those), so the round trip itself need not be run; False: run it."""
+    import math
+
+    def exact(value: Any) -> bool:
+        kind = type(value)
+        return kind in (str, int, bool) or value is None or (kind is float and math.isfinite(value))
+
+    for key, value in name.items():
+        if exact(value):
+            continue
+        if key == "flags" and type(value) is tuple and all(type(f) is str for f in value):
+            continue
+        if key == "protein" and type(value) is dict and all(map(exact, value.values())):
+            continue
+        return False
+    return True
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
