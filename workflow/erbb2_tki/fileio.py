@@ -187,13 +187,13 @@ def atomic_write_with(
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """sha256 of a file's bytes, read in 1 MiB blocks ('' when it cannot be read).
+    """sha256 of a file's bytes, mapped into memory (read in 1 MiB blocks when it cannot be
+    mapped: empty, a pipe); '' when it cannot be read.
 
     About 2 s per GB; the workflow computes it once per sample in the extract job, which is
     re-run only when the VCF changes.
     """
     import hashlib
-
     import mmap
 
     digest = hashlib.sha256()
