@@ -9,17 +9,18 @@ drug_kind...), so these tests hold whatever knowledge base produced them.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
+import struct
+import zlib
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from matplotlib.image import imread
 from openpyxl import load_workbook
 
 from erbb2_tki.outputs import multiqc, plots, report_html, tables, vocab, xlsx
@@ -200,10 +201,17 @@ def test_heatmap_cells_encode_verdict_tier_and_context(tmp_path: Path) -> None:
     # cell letters: verdict letter + context mark
     assert {"S*", "S", "RS*", "S\u2020", "R", "C?"} <= set(texts)
     # fills: tier I in full colour, tier II in the tint; no allele and failed have their own
-    for verdict, tier in [("sensitive", "I"), ("sensitive", "II"), ("resistant", "I")]:
-        assert f"fill: {vocab.fill(verdict, tier).lower()}" in svg, (verdict, tier)
-    assert f"fill: {vocab.fill('conflicting', 'II').lower()}" in svg
-    assert f"fill: {vocab.fill(vocab.FAILED).lower()}" in svg
+    fills = set(re.findall(r'<rect [^>]*height="18" fill="(#[0-9A-F]{6})"', svg))  # the cells
+    assert fills == {
+        vocab.fill("sensitive", "I"),
+        vocab.fill("sensitive", "II"),
+        vocab.fill("reduced_sensitivity", "II"),
+        vocab.fill("resistant", "I"),
+        vocab.fill("conflicting", "II"),
+        vocab.fill("no_evidence"),
+        vocab.fill(vocab.NO_ALLELE),
+        vocab.fill(vocab.FAILED),
+    }
     assert "\u2013" in texts  # the sample without an ERBB2 allele
     # legend: each verdict with tier I and tier II, the no-verdict states, marks and tallies
     joined = " ".join(texts)
@@ -249,12 +257,37 @@ def test_no_allele_needs_the_summary_to_say_so() -> None:
     assert without[(HOSTILE, "neratinib")].state == "no_evidence"
 
 
-def _png_colours(path: Path) -> set[str]:
-    pixels = (imread(path)[:, :, :3] * 255).round().astype(np.uint8).reshape(-1, 3)
-    return {"#" + "".join(f"{c:02X}" for c in p) for p in np.unique(pixels, axis=0)}
+def _png_pixels(data: bytes) -> list[list[str]]:
+    """The rows of pixel colours of an 8-bit palette PNG without filters (as plots writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    while at < len(data):
+        (size,) = struct.unpack(">I", data[at : at + 4])
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + size]
+        assert struct.unpack(">I", data[at + 8 + size : at + 12 + size])[0] == zlib.crc32(
+            kind + body
+        )
+        chunks[kind] = chunks.get(kind, b"") + body
+        at += 12 + size
+    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour_type) == (8, 3)
+    palette = [
+        "#" + chunks[b"PLTE"][i : i + 3].hex().upper() for i in range(0, len(chunks[b"PLTE"]), 3)
+    ]
+    raw = zlib.decompress(chunks[b"IDAT"])
+    rows = [raw[r * (width + 1) : (r + 1) * (width + 1)] for r in range(height)]
+    assert all(row[0] == 0 for row in rows)  # filter type none
+    return [[palette[i] for i in row[1:]] for row in rows]
 
 
-def test_heatmap_png_of_500_samples_keeps_tier_and_no_allele_apart(tmp_path: Path) -> None:
+def _embedded_pngs(svg: str) -> list[list[list[str]]]:
+    return [
+        _png_pixels(base64.b64decode(data))
+        for data in re.findall(r'href="data:image/png;base64,([^"]+)"', svg)
+    ]
+
+
+def test_heatmap_of_500_samples_keeps_tier_and_no_allele_apart(tmp_path: Path) -> None:
     rows, summary = [], []
     for i in range(500):
         sample = f"S{i:03d}"
@@ -266,20 +299,28 @@ def test_heatmap_png_of_500_samples_keeps_tier_and_no_allele_apart(tmp_path: Pat
             kind = "antibody" if drug == "trastuzumab" else "tki_irreversible"
             tier = tier if verdict != "no_evidence" else ""
             rows.append(row(sample, drug, verdict, tier, kind=kind))
-    out = plots.verdict_heatmap(
-        pd.DataFrame(rows), tmp_path / "h500.png", summary=pd.DataFrame(summary)
-    )
-    colours = _png_colours(out)
+    svg = plots.verdict_heatmap(rows, tmp_path / "h500.svg", summary=summary)
+    # the cells are one palette PNG per drug group (TKIs, antibodies), a pixel per sample
+    images = _embedded_pngs(svg.read_text())
+    assert [len(image) for image in images] == [2, 1]
+    assert all(len(row) == 500 for image in images for row in image)
+    colours = {colour for image in images for row in image for colour in row}
     for verdict in vocab.WITH_EVIDENCE:
         for tier in vocab.TIERS:
             assert vocab.fill(verdict, tier) in colours, (verdict, tier)
-    assert vocab.fill("no_evidence") in colours
-    svg = plots.verdict_heatmap(
-        pd.DataFrame(rows), tmp_path / "h500.svg", summary=pd.DataFrame(summary)
+    assert vocab.fill("no_evidence") in colours and vocab.fill(vocab.NO_ALLELE) in colours
+    # each drug's pixels are its samples' verdicts: counted per colour, as the tallies count
+    _, _, cells = plots.verdict_cells(rows, summary)
+    tkis = ["neratinib", "zongertinib"]
+    for drug, pixels in zip([*tkis, "trastuzumab"], [*images[0], *images[1]], strict=True):
+        expected = sorted(vocab.fill(*plots._key(cells[(s, drug)])) for s in {k[0] for k in cells})
+        assert sorted(pixels) == expected, drug
+    # columns sorted by verdict pattern: the same pattern in one run of pixels
+    columns = list(zip(*images[0], *images[1], strict=True))
+    assert len(set(columns)) == sum(
+        1 for k in range(len(columns)) if k == 0 or columns[k] != columns[k - 1]
     )
-    # the cells are raster images (matplotlib may merge the groups' into one), not 1,500 paths
-    assert 1 <= svg.read_text().count("<image") <= 2
-    assert svg.stat().st_size < 150_000
+    assert svg.stat().st_size < 20_000
 
 
 # ---------------------------------------------------------------------------------------------

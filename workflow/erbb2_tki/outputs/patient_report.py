@@ -360,26 +360,8 @@ def lollipop_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
         'role="img" aria-labelledby="lollipop-title">',
         '<title id="lollipop-title">ERBB2 alleles of this sample on NP_004439.2</title>',
-        f'<rect x="{left}" y="{track_y + 8}" width="{width - left - right}" height="6" fill="#bbb"/>',
+        *domain_track_svg(domains, track_y, track_h, left, right, width),
     ]
-    for i, (name, start, end) in enumerate(domains):
-        x0, x1 = x(start), x(end)
-        fill = _DOMAIN_FILLS[i % len(_DOMAIN_FILLS)]
-        parts.append(
-            f'<rect x="{x0}" y="{track_y}" width="{round(x1 - x0 + scale, 1)}" height="{track_h}" '
-            f'fill="{fill}" stroke="#567"><title>{_e(name)} {start}-{end}</title></rect>'
-        )
-        label = _short_domain(name, (x1 - x0) / 6.2)
-        if label:
-            parts.append(
-                f'<text x="{round((x0 + x1) / 2, 1)}" y="{track_y + 15}" font-size="10" '
-                f'text-anchor="middle">{_e(label)}</text>'
-            )
-    for residue in (1, 250, 500, 750, 1000, PROTEIN_LENGTH):
-        parts.append(
-            f'<text x="{x(residue)}" y="{track_y + track_h + 14}" font-size="10" '
-            f'text-anchor="middle" fill="#555">{residue}</text>'
-        )
     for cx, _label, used, row in stems:
         top = head(row)
         colour = "#0072B2" if used else "#999"
@@ -399,6 +381,46 @@ def lollipop_svg(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def domain_track_svg(
+    domains: Sequence[tuple[str, int, int]],
+    track_y: float,
+    track_h: float,
+    left: float,
+    right: float,
+    width: float,
+) -> list[str]:
+    """SVG elements of the NP_004439.2 domain map: the chain, a box per domain (its name inside
+    when it fits, the full name and span on hover) and residue ticks under it; x runs from
+    `left` to `width - right`. Shared by this page's lollipop and the batch lollipop (plots.py)."""
+    scale = (width - left - right) / PROTEIN_LENGTH
+
+    def x(residue: int) -> float:
+        return round(left + (min(max(residue, 1), PROTEIN_LENGTH) - 0.5) * scale, 1)
+
+    parts = [
+        f'<rect x="{left}" y="{track_y + 8}" width="{width - left - right}" height="6" fill="#bbb"/>'
+    ]
+    for i, (name, start, end) in enumerate(domains):
+        x0, x1 = x(start), x(end)
+        fill = _DOMAIN_FILLS[i % len(_DOMAIN_FILLS)]
+        parts.append(
+            f'<rect x="{x0}" y="{track_y}" width="{round(x1 - x0 + scale, 1)}" height="{track_h}" '
+            f'fill="{fill}" stroke="#567"><title>{_e(name)} {start}-{end}</title></rect>'
+        )
+        label = _short_domain(name, (x1 - x0) / 6.2)
+        if label:
+            parts.append(
+                f'<text x="{round((x0 + x1) / 2, 1)}" y="{track_y + 15}" font-size="10" '
+                f'text-anchor="middle">{_e(label)}</text>'
+            )
+    for residue in (1, 250, 500, 750, 1000, PROTEIN_LENGTH):
+        parts.append(
+            f'<text x="{x(residue)}" y="{track_y + track_h + 14}" font-size="10" '
+            f'text-anchor="middle" fill="#555">{residue}</text>'
+        )
+    return parts
 
 
 def _placed_alleles(alleles: Sequence[Mapping[str, str]]) -> list[tuple[int, str, bool]]:

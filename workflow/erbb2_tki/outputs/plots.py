@@ -1,28 +1,29 @@
 """Batch figures: a lollipop of the batch's ERBB2 alleles on the NP_004439.2 domain map, and a
-sample x drug verdict heatmap.
+sample x drug verdict heatmap, written as SVG text directly (no pandas, no matplotlib).
 
-Both take the batch tables as pandas DataFrames (results/batch/alleles.tsv and verdicts.tsv, which
-the summarize job gathers from the shards' tables; report_html.py reads them and calls these) and
-write SVG or PNG by the suffix of the output path. Output is byte-identical between runs on the same inputs and library versions: no
-dates, a fixed SVG id salt, fonts from matplotlib's own DejaVu, and figures built on
-matplotlib.figure.Figure directly (no pyplot global state, no GUI backend).
+Both read the batch tables as rows of text (results/batch/alleles.tsv and verdicts.tsv, which the
+summarize job gathers from the shards; report_html.py streams them and calls these). Memory does
+not follow the batch size beyond a few bytes per sample: the lollipop keeps one tally per residue
+and allele, the heatmap one byte per sample and drug (a 10,000 x 25 grid is 250 kB), and a batch
+too large to name its samples is drawn as one small palette PNG per drug group, embedded in the
+SVG (written with zlib and struct: each pixel one sample). Output is byte-identical between runs
+on the same inputs: no dates, no random ids, fixed number formatting.
 """
 
 from __future__ import annotations
 
-import io
+import base64
+import html
 import os
 import re
+import struct
+import textwrap
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import matplotlib
-import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
 
 from .. import PROTEIN
 from . import vocab
@@ -35,8 +36,8 @@ VERDICT_COLOURS = {s: vocab.STYLE[s].colour for s in vocab.STATES}
 VERDICT_LETTERS = {s: vocab.STYLE[s].letter for s in vocab.STATES}
 VERDICT_LABELS = {s: vocab.STYLE[s].label for s in vocab.STATES}
 
-# Above this many samples a row per sample is too thin to carry a readable name: the heatmap
-# drops sample tick labels and sorts rows by verdict pattern, so it reads as a batch overview;
+# Above this many samples a column per sample is too thin to carry a readable name: the heatmap
+# drops sample names and sorts columns by verdict pattern, so it reads as a batch overview;
 # the names are in drug_matrix.tsv and in the report's verdict table.
 MAX_LABELLED_SAMPLES = 60
 
@@ -60,31 +61,36 @@ _TRUNCATING = {
 _INFRAME = {"inframe_insertion", "inframe_deletion", "protein_altering_variant"}
 _SYNONYMOUS = {"synonymous_variant", "stop_retained_variant", "start_retained_variant"}
 
-DOMAIN_COLOURS = (
-    "#A6CEE3",
-    "#B2DF8A",
-    "#FDBF6F",
-    "#CAB2D6",
-    "#FB9A99",
-    "#FFFF99",
-    "#8DD3C7",
-    "#BEBADA",
-    "#D9D9D9",
-    "#CCEBC5",
-)
-
 # One label per distinct residue would be unreadable in a 500-sample batch; recurrent residues
 # are labelled, and every residue when the batch has this few.
 LABEL_ALL_UP_TO = 10
 MAX_LABELS = 15
 
-_RC: Any = {  # matplotlib types rcParams keys as Literal names
-    "svg.hashsalt": "erbb2-tki",
-    "svg.fonttype": "none",  # text stays text: searchable and readable in the HTML report
-    "font.family": "DejaVu Sans",
-    "path.simplify": True,
-}
 _HGVSP_START = re.compile(r"^(?:p\.)?\(?(?:[A-Z][a-z]{2}|[A-Z*])?(\d+)")
+_FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
+
+Row = Mapping[str, Any]
+
+
+def records(table: Any) -> Iterable[Row]:
+    """Rows of a table as mappings: rows as given, or a DataFrame's rows (for callers that hold
+    one; pandas is not imported here)."""
+    if table is None:
+        return []
+    if hasattr(table, "to_dict"):
+        return table.astype(object).where(table.notna(), "").to_dict("records")  # type: ignore[no-any-return]
+    return table  # type: ignore[no-any-return]
+
+
+def _e(value: object) -> str:
+    """Text as SVG character data (quotes stay as they are: they only matter in attributes)."""
+    return html.escape("" if value is None else str(value), quote=False)
+
+
+def _num(value: float) -> str:
+    """A coordinate as short, stable text."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ class Domain:
     source: str = ""
 
 
-def protein_start(row: pd.Series | dict[str, Any]) -> int | None:
+def protein_start(row: Row) -> int | None:
     """First residue an allele touches: the protein_start column, else read from hgvsp_short.
 
     None for alleles that do not reach the protein (intronic, UTR, splice region without a p.).
@@ -179,96 +185,6 @@ def _domains(transcript: Any) -> list[Domain]:
     return sorted(out, key=lambda d: (d.start, -d.end, d.name))
 
 
-def _lanes(domains: Sequence[Domain]) -> list[int]:
-    """Greedy lane per domain so overlapping spans (e.g. a kinase domain inside the
-    intracellular region) sit one above the other instead of hiding each other."""
-    lane_ends: list[int] = []
-    lanes = []
-    for d in domains:
-        for i, end in enumerate(lane_ends):
-            if d.start > end:
-                lane_ends[i] = d.end
-                lanes.append(i)
-                break
-        else:
-            lane_ends.append(d.end)
-            lanes.append(len(lane_ends) - 1)
-    return lanes
-
-
-def _usable_alleles(alleles: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """The alleles that count (those that decide verdicts), and how many rows were left out."""
-    if alleles.empty:
-        return alleles, 0
-    if "used_for_verdict" in alleles.columns:
-        keep = alleles["used_for_verdict"].astype(str).str.strip().eq("yes")
-    elif "filter" in alleles.columns:
-        keep = alleles["filter"].astype(str).str.strip().isin(["PASS", ".", "", "nan"])
-    else:
-        keep = pd.Series(True, index=alleles.index)
-    return alleles[keep], int((~keep).sum())
-
-
-def residue_counts(alleles: pd.DataFrame) -> pd.DataFrame:
-    """One row per residue carrying a protein-changing allele in the batch.
-
-    Columns: residue, n_samples (distinct samples with any allele at that residue), label
-    (alleles at the residue, most frequent first, with sample counts), consequence_class (of the
-    most frequent allele; ties go to the more severe class), oncogenic (any allele there is).
-    """
-    columns = ["residue", "n_samples", "label", "consequence_class", "oncogenic"]
-    if alleles.empty:
-        return pd.DataFrame(columns=columns)
-    rows = []
-    for row in alleles.to_dict("records"):  # (iterrows builds a Series per row: ~10x slower)
-        residue = protein_start(row)
-        if residue is None:
-            continue
-        name = str(row.get("hgvsp_short", "") or "").removeprefix("p.") or str(row.get("hgvsc", ""))
-        rows.append(
-            {
-                "sample": str(row["sample"]),
-                "residue": min(max(residue, 1), PROTEIN_LENGTH),
-                "allele": name,
-                "consequence_class": consequence_class(str(row.get("consequence", ""))),
-                "oncogenic": is_oncogenic(str(row.get("oncogenicity", ""))),
-            }
-        )
-    if not rows:
-        return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame(rows)
-    severity = {c: i for i, c in enumerate(CONSEQUENCE_CLASSES)}
-    out = []
-    for residue, group in frame.groupby("residue", sort=True):
-        per_allele = (
-            group.groupby("allele")
-            .agg(
-                n=("sample", "nunique"),
-                consequence_class=("consequence_class", "first"),
-                oncogenic=("oncogenic", "any"),
-            )
-            .reset_index()
-        )
-        per_allele["severity"] = per_allele["consequence_class"].map(severity)
-        per_allele = per_allele.sort_values(
-            ["n", "severity", "allele"], ascending=[False, True, True]
-        )
-        label = "/".join(
-            f"{a}" + (f" ({n})" if len(per_allele) > 1 else "")
-            for a, n in zip(per_allele["allele"], per_allele["n"], strict=True)
-        )
-        out.append(
-            {
-                "residue": int(residue),
-                "n_samples": int(group["sample"].nunique()),
-                "label": label,
-                "consequence_class": per_allele["consequence_class"].iloc[0],
-                "oncogenic": bool(per_allele["oncogenic"].any()),
-            }
-        )
-    return pd.DataFrame(out, columns=columns)
-
-
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write beside the target, then rename: a reader sees the old file or the new, never half.
 
@@ -280,101 +196,148 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return fileio.atomic_write_bytes(path, data)
 
 
-def _save(fig: Figure, out_path: str | os.PathLike[str]) -> Path:
-    """Write atomically; the format follows the suffix (.svg, .png, .pdf)."""
+def _write_svg(out_path: str | os.PathLike[str], parts: Iterable[str]) -> Path:
     target = Path(out_path)
-    fmt = target.suffix.lstrip(".").lower() or "svg"
-    metadata: dict[str, Any] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-    buffer = io.BytesIO()
-    with matplotlib.rc_context(_RC):
-        fig.savefig(buffer, format=fmt, metadata=metadata or None, dpi=150)
-    return atomic_write_bytes(target, buffer.getvalue())
+    if target.suffix.lower() not in (".svg", ""):
+        raise ValueError(f"{target}: the batch figures are written as SVG only")
+    return atomic_write_bytes(target, "".join(parts).encode("utf-8"))
 
 
-def _new_figure(width: float, height: float) -> Figure:
-    with matplotlib.rc_context(_RC):
-        return Figure(figsize=(width, height), layout="constrained")
+def _svg_open(width: float, height: float, title: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_num(width)}" '
+        f'height="{_num(height)}" viewBox="0 0 {_num(width)} {_num(height)}" xml:space="preserve" '
+        f'{_FONT} role="img"><title>{_e(title)}</title>'
+        f'<rect width="{_num(width)}" height="{_num(height)}" fill="#FFFFFF"/>'
+    )
 
 
-def lollipop(
-    alleles: pd.DataFrame,
-    transcript: Any,
-    out_path: str | os.PathLike[str],
-    *,
-    n_samples: int | None = None,
-    title: str | None = None,
-) -> Path:
-    """Draw the batch's ERBB2 alleles as stems on the NP_004439.2 domain map.
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    size: float = 10,
+    anchor: str = "start",
+    extra: str = "",
+) -> str:
+    """One line of text (a <text> element with no markup inside: readers and tests find it)."""
+    anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
+    return (
+        f'<text x="{_num(x)}" y="{_num(y)}" font-size="{_num(size)}"{anchor_attr}{extra}>'
+        f"{_e(text)}</text>"
+    )
 
-    alleles: the gathered alleles tables (one row per sample x ALT allele). Only alleles that
-    decide verdicts are drawn (used_for_verdict == "yes" when that column exists, else FILTER
-    PASS or missing); the figure states how many rows were left out. Stem height is the number
-    of samples with an allele at that residue; colour is the consequence class of the most
-    frequent allele there; a black ring marks residues with an allele the knowledge base calls
-    oncogenic. transcript: the loaded transcript (its .domains: (name, start, end, source)), or
-    that list itself. n_samples: batch size for the title (samples without alleles included).
+
+# ---------------------------------------------------------------------------------------------
+# The lollipop
+
+
+def _usable(row: Row) -> bool:
+    """An allele row that decides verdicts: used_for_verdict == yes where the table has that
+    column, else FILTER PASS (or missing) where it has that one, else every row."""
+    if "used_for_verdict" in row:
+        return str(row.get("used_for_verdict", "")).strip() == "yes"
+    if "filter" in row:
+        return str(row.get("filter", "")).strip() in ("PASS", ".", "", "nan")
+    return True
+
+
+def _allele_name(row: Row) -> str:
+    return str(row.get("hgvsp_short", "") or "").removeprefix("p.") or str(row.get("hgvsc", ""))
+
+
+@dataclass(frozen=True)
+class Residue:
+    """One stem of the lollipop: a residue with the batch's alleles there."""
+
+    residue: int
+    n_samples: int  # distinct samples with any allele at the residue
+    label: str  # alleles there, most frequent first, with sample counts when more than one
+    consequence_class: str  # of the most frequent allele (ties: the more severe class)
+    oncogenic: bool  # any allele there is (likely) oncogenic in the knowledge base
+
+
+class AlleleTally:
+    """The lollipop's numbers from one pass over the alleles table (rows in any order).
+
+    Holds one entry per residue and per distinct allele, each with the (numbered) samples that
+    carry it: memory follows the alleles drawn, not the table's rows or columns.
     """
-    domains = _domains(transcript)
-    used, left_out = _usable_alleles(alleles)
-    counts = residue_counts(used)
-    off_protein = 0
-    if not used.empty:
-        off_protein = sum(protein_start(r) is None for r in used.to_dict("records"))
-    carriers = int(used["sample"].nunique()) if not used.empty else 0
 
-    with matplotlib.rc_context(_RC):
-        fig = _new_figure(12, 5.2)
-        grid = fig.add_gridspec(2, 1, height_ratios=[4.2, 1.0])
-        ax = fig.add_subplot(grid[0])
-        track = fig.add_subplot(grid[1], sharex=ax)
+    def __init__(self) -> None:
+        self.rows = 0
+        self.left_out = 0  # rows that do not decide verdicts (filtered, set aside)
+        self.off_protein = 0  # usable rows without a protein position (intronic, UTR)
+        self._ids: dict[str, int] = {}
+        self._carriers: set[int] = set()
+        self._at: dict[int, set[int]] = {}
+        self._alleles: dict[tuple[int, str], tuple[set[int], str, list[bool]]] = {}
 
-        heading = title or f"ERBB2 alleles in this batch on {PROTEIN} ({PROTEIN_LENGTH} aa)"
-        batch = f"{n_samples} samples, " if n_samples is not None else ""
-        notes = [f"{batch}{carriers} with at least one allele drawn"]
-        if left_out:
-            notes.append(f"{left_out} allele row(s) not drawn (filtered, not in the tumour, etc.)")
-        if off_protein:
-            notes.append(f"{off_protein} allele row(s) off the protein (intronic/UTR)")
-        ax.set_title(f"{heading}\n" + "; ".join(notes), fontsize=11, loc="left")
-        ax.set_xlim(0, PROTEIN_LENGTH + 1)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.set_ylabel("samples with an allele at the residue")
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.tick_params(axis="x", labelbottom=False)
+    def add(self, row: Row) -> None:
+        self.rows += 1
+        if not _usable(row):
+            self.left_out += 1
+            return
+        sample = self._ids.setdefault(str(row.get("sample", "")), len(self._ids))
+        self._carriers.add(sample)
+        residue = protein_start(row)
+        if residue is None:
+            self.off_protein += 1
+            return
+        residue = min(max(residue, 1), PROTEIN_LENGTH)
+        self._at.setdefault(residue, set()).add(sample)
+        key = (residue, _allele_name(row))
+        entry = self._alleles.get(key)
+        if entry is None:
+            entry = (set(), consequence_class(str(row.get("consequence", ""))), [False])
+            self._alleles[key] = entry
+        entry[0].add(sample)
+        if not entry[2][0] and is_oncogenic(str(row.get("oncogenicity", ""))):
+            entry[2][0] = True
 
-        if counts.empty:
-            ax.set_ylim(0, 1)
-            ax.set_yticks([])
-            ax.set_ylabel("")
-            ax.spines["left"].set_visible(False)
-            message = "No ERBB2 alleles on the protein in this batch"
-            if alleles.empty:
-                message = "No ERBB2 calls in this batch"
-            ax.text(
-                0.5,
-                0.55,
-                message,
-                transform=ax.transAxes,
-                ha="center",
-                va="center",
-                fontsize=14,
-                color="#333333",
+    def extend(self, rows: Iterable[Row]) -> AlleleTally:
+        for row in rows:
+            self.add(row)
+        return self
+
+    @property
+    def carriers(self) -> int:
+        """Samples with at least one allele that decides verdicts."""
+        return len(self._carriers)
+
+    def residues(self) -> list[Residue]:
+        severity = {c: i for i, c in enumerate(CONSEQUENCE_CLASSES)}
+        per: dict[int, list[tuple[int, int, str, str, bool]]] = {}
+        for (residue, name), (samples, klass, onco) in self._alleles.items():
+            per.setdefault(residue, []).append(
+                (-len(samples), severity[klass], name, klass, onco[0])
             )
-        else:
-            _draw_stems(ax, counts)
+        out = []
+        for residue in sorted(per):
+            alleles = sorted(per[residue])
+            many = len(alleles) > 1
+            label = "/".join(
+                name + (f" ({-negative})" if many else "") for negative, _, name, _, _ in alleles
+            )
+            out.append(
+                Residue(
+                    residue,
+                    len(self._at[residue]),
+                    label,
+                    alleles[0][3],
+                    any(a[4] for a in alleles),
+                )
+            )
+        return out
 
-        _draw_domains(track, domains)
-        track.set_xlabel(f"residue of {PROTEIN}")
-        _save(fig, out_path)
-    return Path(out_path)
 
-
-# Geometry of the lollipop's upper axis, for placing labels in points: about 9.8 x 3.4 inches
-# (12-inch figure less the y label and the consequence legend).
-_AXIS_WIDTH_PT = 9.8 * 72
-_AXIS_HEIGHT_PT = 3.4 * 72
-_LABEL_LINE_PT = 10.0  # one line of 8-pt text, rotated: its width on the x axis
-_LABEL_CHAR_PT = 5.0  # one character of 8-pt text, rotated: its height on the y axis
+def residue_counts(alleles: Any) -> list[Residue]:
+    """One Residue per residue carrying a protein-changing allele, sorted by residue (the rows
+    given are all counted: pass the usable ones)."""
+    tally = AlleleTally()
+    for row in records(alleles):
+        tally.add({**row, "used_for_verdict": "yes"})
+    return tally.residues()
 
 
 def spread_labels(
@@ -402,161 +365,230 @@ def spread_labels(
     return placed
 
 
-def _draw_stems(ax: Any, counts: pd.DataFrame) -> None:
-    top = int(counts["n_samples"].max())
-    for _, row in counts.iterrows():
-        x, y = row["residue"], row["n_samples"]
-        colour = CONSEQUENCE_COLOURS[row["consequence_class"]]
-        ax.vlines(x, 0, y, color="#777777", linewidth=1.0, zorder=1)
-        ax.scatter(
-            [x],
-            [y],
-            s=60,
-            color=colour,
-            edgecolors="black" if row["oncogenic"] else "white",
-            linewidths=1.6 if row["oncogenic"] else 0.8,
-            zorder=3,
+def _nice_step(top: int) -> int:
+    """An axis step (1, 2, 5 x 10^k) giving at most about six ticks up to `top`."""
+    step = 1
+    while top / step > 6:
+        for factor in (2, 5 / 2, 2):
+            step = int(step * factor)
+            if top / step <= 6:
+                break
+    return step
+
+
+# Geometry of the lollipop, in SVG px (1/96 inch)
+_L_WIDTH, _L_LEFT, _L_RIGHT = 960, 60, 150
+_L_STEMS = 190  # height of the stem area
+_LINE_PX = 12  # one rotated label line's width on the x axis
+_CHAR_PX = 6.0  # one character of 10-px text
+
+
+def lollipop(
+    alleles: Any,
+    transcript: Any,
+    out_path: str | os.PathLike[str],
+    *,
+    n_samples: int | None = None,
+    title: str | None = None,
+) -> Path:
+    """Draw the batch's ERBB2 alleles as stems on the NP_004439.2 domain map (SVG).
+
+    alleles: the gathered alleles rows (one per sample x ALT allele; mappings, a DataFrame, or
+    an AlleleTally already filled from them). Only alleles that decide verdicts are drawn
+    (used_for_verdict == "yes" when that column exists, else FILTER PASS or missing); the figure
+    states how many rows were left out. Stem height is the number of samples with an allele at
+    that residue; colour is the consequence class of the most frequent allele there; a black
+    ring marks residues with an allele the knowledge base calls oncogenic. transcript: the
+    loaded transcript (its .domains: (name, start, end, source)), or that list itself.
+    n_samples: batch size for the title (samples without alleles included).
+    """
+    from .patient_report import _DOMAIN_FILLS, domain_track_svg
+
+    tally = alleles if isinstance(alleles, AlleleTally) else AlleleTally().extend(records(alleles))
+    domains = _domains(transcript)
+    counts = tally.residues()
+    width, left, right = _L_WIDTH, _L_LEFT, _L_RIGHT
+    scale = (width - left - right) / PROTEIN_LENGTH
+
+    def x(residue: float) -> float:
+        return left + (min(max(residue, 1), PROTEIN_LENGTH) - 0.5) * scale
+
+    heading = title or f"ERBB2 alleles in this batch on {PROTEIN} ({PROTEIN_LENGTH} aa)"
+    batch = f"{n_samples} samples, " if n_samples is not None else ""
+    notes = [f"{batch}{tally.carriers} with at least one allele drawn"]
+    if tally.left_out:
+        notes.append(
+            f"{tally.left_out} allele row(s) not drawn (filtered, not in the tumour, etc.)"
         )
+    if tally.off_protein:
+        notes.append(f"{tally.off_protein} allele row(s) off the protein (intronic/UTR)")
+
+    # labels: every residue when few, else the recurrent ones (most samples first)
     if len(counts) <= LABEL_ALL_UP_TO:
-        labelled = counts
+        labelled = list(counts)
     else:
-        labelled = counts[counts["n_samples"] >= 2]
-        labelled = labelled.sort_values(["n_samples", "residue"], ascending=[False, True]).head(
-            MAX_LABELS
-        )
-    labelled = labelled.sort_values("residue")
-    # Labels stand upright on one line above the highest stem, fanned out sideways so that
-    # neighbours (L755S next to Y772_A775dup) never print over each other, each joined to its
-    # residue by a thin leader line.
-    lines = [str(label).split("/") for label in labelled["label"]]
-    residues_per_pt = (PROTEIN_LENGTH + 1) / _AXIS_WIDTH_PT
-    widths = [(len(block) * _LABEL_LINE_PT + 3) * residues_per_pt for block in lines]
-    placed = spread_labels(list(labelled["residue"]), widths, 0, PROTEIN_LENGTH + 1)
-    longest = max((len(line) for block in lines for line in block), default=0)
-    label_pt = min(longest * _LABEL_CHAR_PT + 8, _AXIS_HEIGHT_PT * 0.55)
-    baseline = top * 1.1 + 0.2
-    upper = (baseline + 0.1) / (1 - label_pt / _AXIS_HEIGHT_PT) if lines else top * 1.2 + 0.5
-    ax.set_ylim(0, max(upper, top * 1.2 + 0.5))
-    for (_, row), block, x in zip(labelled.iterrows(), lines, placed, strict=True):
-        ax.plot(
-            [row["residue"], row["residue"], x],
-            [row["n_samples"], baseline - 0.06 * top, baseline],
-            color="#999999",
-            linewidth=0.5,
-            zorder=0,
-        )
-        ax.text(
-            x,
-            baseline,
-            "\n".join(block),
-            rotation=90,
-            ha="center",
-            va="bottom",
-            fontsize=8,
-            linespacing=1.1,
-        )
-    present = [c for c in CONSEQUENCE_CLASSES if c in set(counts["consequence_class"])]
-    handles = [Patch(facecolor=CONSEQUENCE_COLOURS[c], edgecolor="white", label=c) for c in present]
-    if counts["oncogenic"].any():
-        handles.append(
-            Patch(facecolor="white", edgecolor="black", linewidth=1.6, label="oncogenic (KB)")
-        )
-    # right of the axes: the label row above the stems can reach any residue
-    ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize=8,
-        frameon=False,
-        title="consequence",
-        title_fontsize=8,
-        alignment="left",
-    )
+        recurrent = [c for c in counts if c.n_samples >= 2]
+        labelled = sorted(recurrent, key=lambda c: (-c.n_samples, c.residue))[:MAX_LABELS]
+    labelled.sort(key=lambda c: c.residue)
+    blocks = [c.label.split("/") for c in labelled]
+    longest = max((len(line) for block in blocks for line in block), default=0)
+    label_h = min(longest * _CHAR_PX + 8, 130) if blocks else 0
 
+    top_y = 52  # below the two title lines
+    baseline = top_y + label_h  # the labels stand on this line
+    stem_top = baseline + 14
+    axis_y = stem_top + _L_STEMS
+    track_y, track_h = axis_y + 16, 22
+    legend_y = track_y + track_h + 34
+    legend_rows = (len(domains) + 2) // 3 if domains else 1
+    height = legend_y + 16 * legend_rows + 8
 
-_ABBREVIATIONS = (
-    ("extracellular domain", "ECD"),
-    ("extracellular", "ECD"),
-    ("transmembrane", "TM"),
-    ("juxtamembrane", "JM"),
-    ("signal peptide", "SP"),
-    ("kinase domain", "kinase"),
-    ("C-terminal tail", "C-tail"),
-)
-
-
-def _box_label(name: str, width: int) -> str:
-    """The domain's name if it fits inside its box, else a common abbreviation that fits, else ''
-    (the legend below the track always has the full name and span)."""
-
-    # ~8 residues per character at 7 pt on a 12-inch axis
-    def fits(text: str) -> bool:
-        return width >= 8 * len(text) + 10
-
-    if fits(name):
-        return name
-    short = name
-    for long, abbreviation in _ABBREVIATIONS:
-        short = short.replace(long, abbreviation)
-    return short if fits(short) else ""
-
-
-def _draw_domains(track: Any, domains: Sequence[Domain]) -> None:
-    lanes = _lanes(domains)
-    n_lanes = max(lanes, default=0) + 1
-    track.set_ylim(-0.1, n_lanes + 0.1)
-    track.set_yticks([])
-    track.spines[["top", "right", "left"]].set_visible(False)
-    # the chain itself, behind the domains, so gaps between domains read as unannotated protein
-    track.add_patch(
-        Rectangle(
-            (1, 0.3), PROTEIN_LENGTH - 1, 0.3, facecolor="#CCCCCC", edgecolor="none", zorder=0
-        )
-    )
-    handles = []
-    for i, (domain, lane) in enumerate(zip(domains, lanes, strict=True)):
-        colour = DOMAIN_COLOURS[i % len(DOMAIN_COLOURS)]
-        width = domain.end - domain.start + 1
-        track.add_patch(
-            Rectangle(
-                (domain.start, lane + 0.05),
-                width,
-                0.8,
-                facecolor=colour,
-                edgecolor="#444444",
-                linewidth=0.6,
+    parts = [
+        _svg_open(width, height, heading),
+        _text(10, 18, heading, 13),
+        _text(10, 36, "; ".join(notes), 10.5, extra=' fill="#333333"'),
+    ]
+    if not counts:
+        message = "No ERBB2 alleles on the protein in this batch"
+        if tally.rows == 0:
+            message = "No ERBB2 calls in this batch"
+        parts.append(
+            _text(
+                (left + width - right) / 2,
+                (stem_top + axis_y) / 2,
+                message,
+                16,
+                "middle",
+                ' fill="#333333"',
             )
-        )
-        label = _box_label(domain.name, width)
-        if label:
-            track.text(
-                domain.start + width / 2,
-                lane + 0.45,
-                label,
-                ha="center",
-                va="center",
-                fontsize=7,
-            )
-        handles.append(
-            Patch(
-                facecolor=colour,
-                edgecolor="#444444",
-                label=f"{domain.name} {domain.start}-{domain.end}",
-            )
-        )
-    if handles:
-        track.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.55),
-            ncols=min(4, len(handles)),
-            fontsize=7,
-            frameon=False,
         )
     else:
-        track.text(
-            PROTEIN_LENGTH / 2, 0.3, "no domain map loaded", ha="center", va="center", fontsize=8
+        top = max(c.n_samples for c in counts)
+        step = _nice_step(top)
+        y_max = max(top, step)
+
+        def y(value: float) -> float:
+            return axis_y - value / y_max * _L_STEMS
+
+        # y axis: ticks, grid marks and its name
+        parts.append(
+            f'<line x1="{left - 6}" y1="{_num(stem_top)}" x2="{left - 6}" y2="{_num(axis_y)}" '
+            'stroke="#333333" stroke-width="0.8"/>'
         )
+        for value in range(0, y_max + 1, step):
+            parts.append(
+                f'<line x1="{left - 10}" y1="{_num(y(value))}" x2="{left - 6}" '
+                f'y2="{_num(y(value))}" stroke="#333333" stroke-width="0.8"/>'
+            )
+            parts.append(_text(left - 13, y(value) + 3.5, str(value), 9.5, "end"))
+        cy = (stem_top + axis_y) / 2
+        parts.append(
+            _text(
+                16,
+                cy,
+                "samples with an allele at the residue",
+                10,
+                "middle",
+                f' transform="rotate(-90 16 {_num(cy)})"',
+            )
+        )
+        parts.append(
+            f'<line x1="{left}" y1="{_num(axis_y)}" x2="{width - right}" y2="{_num(axis_y)}" '
+            'stroke="#999999" stroke-width="0.6"/>'
+        )
+        # leader lines and labels, fanned out sideways so neighbours never print over each
+        # other; then the stems and heads on top
+        centres = spread_labels(
+            [x(c.residue) for c in labelled],
+            [len(block) * _LINE_PX + 3 for block in blocks],
+            left,
+            width - right,
+        )
+        for c, block, cx in zip(labelled, blocks, centres, strict=True):
+            sx = x(c.residue)
+            parts.append(
+                f'<polyline points="{_num(sx)},{_num(y(c.n_samples))} {_num(sx)},'
+                f'{_num(stem_top - 4)} {_num(cx)},{_num(baseline)}" fill="none" '
+                'stroke="#999999" stroke-width="0.5"/>'
+            )
+            first = cx - (len(block) - 1) * _LINE_PX / 2 + 3.5
+            for k, line in enumerate(block):
+                lx = first + k * _LINE_PX
+                parts.append(
+                    _text(
+                        lx,
+                        baseline - 2,
+                        line,
+                        10,
+                        extra=f' transform="rotate(-90 {_num(lx)} {_num(baseline - 2)})"',
+                    )
+                )
+        for c in counts:
+            sx = _num(x(c.residue))
+            parts.append(
+                f'<line x1="{sx}" y1="{_num(axis_y)}" x2="{sx}" y2="{_num(y(c.n_samples))}" '
+                'stroke="#777777" stroke-width="1.3"/>'
+            )
+            ring = (
+                'stroke="#000000" stroke-width="2"'
+                if c.oncogenic
+                else ('stroke="#FFFFFF" stroke-width="1"')
+            )
+            parts.append(
+                f'<circle cx="{sx}" cy="{_num(y(c.n_samples))}" r="5.5" '
+                f'fill="{CONSEQUENCE_COLOURS[c.consequence_class]}" {ring}>'
+                f"<title>{_e(c.label)}: {c.n_samples} sample(s) at residue {c.residue}</title>"
+                "</circle>"
+            )
+        # the consequence legend, right of the stems
+        lx, ly = width - right + 16, stem_top + 4
+        parts.append(_text(lx, ly, "consequence", 10, extra=' font-weight="bold"'))
+        present = {c.consequence_class for c in counts}
+        for klass in (k for k in CONSEQUENCE_CLASSES if k in present):
+            ly += 17
+            parts.append(
+                f'<rect x="{lx}" y="{_num(ly - 9)}" width="14" height="10" '
+                f'fill="{CONSEQUENCE_COLOURS[klass]}"/>'
+            )
+            parts.append(_text(lx + 20, ly, klass, 10))
+        if any(c.oncogenic for c in counts):
+            ly += 17
+            parts.append(
+                f'<circle cx="{lx + 7}" cy="{_num(ly - 4)}" r="5" fill="#FFFFFF" '
+                'stroke="#000000" stroke-width="2"/>'
+            )
+            parts.append(_text(lx + 20, ly, "oncogenic (KB)", 10))
+
+    # the domain map (the same drawing as each sample's page) and its legend
+    spans = [(d.name, d.start, d.end) for d in domains]
+    parts += domain_track_svg(spans, track_y, track_h, left, right, width)
+    parts.append(
+        _text(
+            (left + width - right) / 2,
+            track_y + track_h + 28,
+            f"residue of {PROTEIN}",
+            10,
+            "middle",
+        )
+    )
+    if not domains:
+        parts.append(
+            _text((left + width - right) / 2, legend_y + 10, "no domain map loaded", 10, "middle")
+        )
+    for i, domain in enumerate(domains):
+        row, column = divmod(i, 3)
+        dx, dy = left + column * 280, legend_y + row * 16
+        parts.append(
+            f'<rect x="{dx}" y="{dy}" width="14" height="10" stroke="#567" '
+            f'fill="{_DOMAIN_FILLS[i % len(_DOMAIN_FILLS)]}"/>'
+        )
+        parts.append(_text(dx + 20, dy + 9, f"{domain.name} {domain.start}-{domain.end}", 10))
+    parts.append("</svg>\n")
+    return _write_svg(out_path, parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The verdict grid (heatmap and verdict page)
 
 
 @dataclass(frozen=True)
@@ -570,57 +602,150 @@ class Cell:
 
 
 _EMPTY = Cell("no_evidence")
+_NO_ALLELE_VALUES = ("", "nan", "-")
 
 
-def _summary_sets(summary: pd.DataFrame | None) -> tuple[list[str], list[str], set[str]]:
-    """(failed, annotated, without an ERBB2 allele) samples from the batch summary."""
-    if summary is None or summary.empty or "status" not in summary.columns:
-        return [], [], set()
-    is_failed = summary["status"].map(sample_failed)
-    failed = sorted(summary.loc[is_failed, "sample"].astype(str))
-    annotated = sorted(summary.loc[~is_failed, "sample"].astype(str))
-    no_allele: set[str] = set()
-    if "alleles" in summary.columns:  # the alleles that decide verdicts; empty: none called or
-        empty = summary["alleles"].astype(str).str.strip().isin(["", "nan", "-"])  # all set aside
-        no_allele = set(summary.loc[~is_failed & empty, "sample"].astype(str))
-    return failed, annotated, no_allele
+@dataclass(frozen=True)
+class SampleInfo:
+    """What the summary says of one sample (as its text)."""
+
+    status: str = ""
+    reason: str = ""
+    tumour_type: str = ""
+    alleles: str = ""
+    report: str = ""
+    has_alleles_column: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return sample_failed(self.status)
+
+    @property
+    def no_allele(self) -> bool:
+        """Annotated, and none of its ERBB2 alleles decides verdicts (none called, or all set
+        aside); unknown (False) when the summary has no `alleles` column."""
+        return (
+            self.has_alleles_column
+            and not self.failed
+            and self.alleles.strip() in _NO_ALLELE_VALUES
+        )
+
+
+class VerdictGrid:
+    """The batch's sample x drug verdicts from one pass over the summary and verdict rows.
+
+    A verdict row is kept as a small number per (sample, drug): the index of its distinct
+    (verdict, tier, context, reason) in a shared list, so a 10,000-sample batch with ~25 drugs
+    holds a few MB whatever the length of its reasons. The last row for a cell wins.
+    """
+
+    def __init__(self) -> None:
+        self.info: dict[str, SampleInfo] = {}
+        self.kinds: dict[str, str] = {}
+        self.counts: Counter[str] = Counter()  # verdict rows per verdict text
+        self.kb_pairs: set[tuple[str, str]] = set()
+        self._drug_ids: dict[str, int] = {}
+        self._key_ids: dict[tuple[str, str, str, str], int] = {}
+        self.keys: list[tuple[str, str, str, str]] = []
+        self._cells: dict[str, dict[int, int]] = {}
+
+    def add_summary(self, row: Row) -> None:
+        sample = str(row.get("sample", "") or "")
+        if sample in ("", "nan"):
+            return
+        self.info[sample] = SampleInfo(
+            str(row.get("status", "") or ""),
+            str(row.get("reason", "") or ""),
+            str(row.get("tumour_type", "") or ""),
+            str(row.get("alleles", "") or ""),
+            str(row.get("report", "") or ""),
+            "alleles" in row,
+        )
+        version, digest = str(row.get("kb_version", "") or ""), str(row.get("kb_hash", "") or "")
+        if version or digest:
+            self.kb_pairs.add((version, digest))
+
+    def add_verdict(self, row: Row) -> None:
+        sample, drug = str(row.get("sample", "") or ""), str(row.get("drug", "") or "")
+        verdict = str(row.get("verdict", "") or "")
+        self.counts[verdict] += 1
+        version, digest = str(row.get("kb_version", "") or ""), str(row.get("kb_hash", "") or "")
+        if version or digest:
+            self.kb_pairs.add((version, digest))
+        kind = str(row.get("drug_kind", "") or "").strip()
+        if kind and drug:
+            self.kinds[drug] = kind
+        if not drug or not sample:
+            return
+        key = (
+            vocab.state_of(verdict),
+            str(row.get("amp_tier", "") or "").strip(),
+            str(row.get("context", "") or "").strip(),
+            str(row.get("reason", "") or ""),
+        )
+        key_id = self._key_ids.get(key)
+        if key_id is None:
+            key_id = self._key_ids[key] = len(self.keys)
+            self.keys.append(key)
+        drug_id = self._drug_ids.setdefault(drug, len(self._drug_ids))
+        self._cells.setdefault(sample, {})[drug_id] = key_id
+
+    @classmethod
+    def of(cls, verdicts: Any, summary: Any = None) -> VerdictGrid:
+        grid = cls()
+        for row in records(summary):
+            grid.add_summary(row)
+        for row in records(verdicts):
+            grid.add_verdict(row)
+        return grid
+
+    @property
+    def samples(self) -> list[str]:
+        """Every sample of the summary and of the verdict rows, sorted."""
+        return sorted(set(self.info) | set(self._cells))
+
+    @property
+    def drugs(self) -> list[str]:
+        """Every drug with a verdict row, sorted by name."""
+        return sorted(self._drug_ids)
+
+    def groups(self, drug_kinds: Mapping[str, str] | None = None) -> list[tuple[str, list[str]]]:
+        """The drugs by group (vocab.order_drugs), kinds from the rows, else `drug_kinds`."""
+        kinds = {**(drug_kinds or {}), **self.kinds}
+        return vocab.order_drugs(self._drug_ids, kinds)
+
+    def failed(self, sample: str) -> bool:
+        info = self.info.get(sample)
+        return info is not None and info.failed
+
+    def row_key(self, sample: str, drug: str) -> tuple[str, str, str, str] | None:
+        """(state, tier, context, reason) of the sample's row for the drug (None: no row)."""
+        drug_id = self._drug_ids.get(drug)
+        key_id = self._cells.get(sample, {}).get(drug_id, -1) if drug_id is not None else -1
+        return self.keys[key_id] if key_id >= 0 else None
+
+    def cell(self, sample: str, drug: str) -> Cell:
+        """What the grid shows: failed samples `failed` everywhere (their rows ignored); a drug
+        without a row has no evidence; a sample with no ERBB2 allele that decides verdicts has
+        `no_allele` where it has no evidence."""
+        info = self.info.get(sample)
+        if info is not None and info.failed:
+            return Cell(vocab.FAILED)
+        key = self.row_key(sample, drug)
+        cell = _EMPTY if key is None else Cell(key[0], key[1], key[2])
+        if cell.state == "no_evidence" and info is not None and info.no_allele:
+            return Cell(vocab.NO_ALLELE)
+        return cell
 
 
 def verdict_cells(
-    verdicts: pd.DataFrame, summary: pd.DataFrame | None = None
+    verdicts: Any, summary: Any = None
 ) -> tuple[list[str], list[str], dict[tuple[str, str], Cell]]:
-    """(samples, drugs, cells) of the heatmap: every annotated and failed sample, every drug with
-    a verdict row, and each (sample, drug)'s Cell. A drug without a row for an annotated sample has
-    no evidence; an annotated sample with no ERBB2 allele that decides verdicts has `no_allele`
-    where it has no evidence; a failed sample is `failed` everywhere (its leftover rows ignored).
-    The last row for a cell wins."""
-    failed, annotated, no_allele = _summary_sets(summary)
-    drugs: list[str] = []
-    samples: set[str] = set(annotated) | set(failed)
-    cells: dict[tuple[str, str], Cell] = {}
-    if not verdicts.empty:
-        drugs = sorted(verdicts["drug"].astype(str).unique())
-        samples |= set(verdicts["sample"].astype(str))
-        n = len(verdicts)
-        empty = [""] * n
-        columns = [
-            verdicts[c].astype(str).tolist() if c in verdicts.columns else empty
-            for c in ("sample", "drug", "verdict", "amp_tier", "context")
-        ]
-        for sample, drug, verdict, tier, context in zip(*columns, strict=True):
-            cells[(sample, drug)] = Cell(vocab.state_of(verdict), tier.strip(), context.strip())
-    failed_set = set(failed)
-    out: dict[tuple[str, str], Cell] = {}
-    for sample in samples:
-        for drug in drugs:
-            if sample in failed_set:
-                out[(sample, drug)] = Cell(vocab.FAILED)
-                continue
-            cell = cells.get((sample, drug), _EMPTY)
-            if cell.state == "no_evidence" and sample in no_allele:
-                cell = Cell(vocab.NO_ALLELE)
-            out[(sample, drug)] = cell
-    return sorted(samples), drugs, out
+    """(samples, drugs, cells) of the heatmap: every sample of the summary and the verdict rows,
+    every drug with a verdict row (by name), and each (sample, drug)'s Cell (VerdictGrid.cell)."""
+    grid = verdicts if isinstance(verdicts, VerdictGrid) else VerdictGrid.of(verdicts, summary)
+    samples, drugs = grid.samples, grid.drugs
+    return samples, drugs, {(s, d): grid.cell(s, d) for s in samples for d in drugs}
 
 
 def _palette() -> list[tuple[str, str]]:
@@ -632,17 +757,6 @@ def _key(cell: Cell) -> tuple[str, str]:
     if cell.state in vocab.WITH_EVIDENCE:
         return (cell.state, "II" if cell.tier == "II" else "I")
     return (cell.state, "")
-
-
-def _drug_kinds(verdicts: pd.DataFrame, drug_kinds: Mapping[str, str] | None) -> dict[str, str]:
-    kinds = dict(drug_kinds or {})
-    if not verdicts.empty and "drug_kind" in verdicts.columns:
-        for drug, kind in zip(
-            verdicts["drug"].astype(str), verdicts["drug_kind"].astype(str), strict=True
-        ):
-            if kind.strip():
-                kinds[drug] = kind.strip()
-    return kinds
 
 
 def tally_text(cells: Iterable[Cell]) -> str:
@@ -665,200 +779,47 @@ TALLY_NOTE = (
     "Right of each row: samples with each verdict for the drug, and in brackets how many of them "
     "are tier I; samples without evidence, without an ERBB2 allele or failed are not counted."
 )
-
-
-def verdict_heatmap(
-    verdicts: pd.DataFrame,
-    out_path: str | os.PathLike[str],
-    *,
-    summary: pd.DataFrame | None = None,
-    title: str | None = None,
-    drug_kinds: Mapping[str, str] | None = None,
-) -> Path:
-    """Draw the sample x drug verdicts as a grid (a row per drug, a column per sample).
-
-    Each cell's colour is the verdict (vocab.STYLE), full for AMP/ASCO/CAP tier I and a lighter
-    tint of the same hue for tier II; its letters are the verdict and a mark for the tumour-type
-    context of the deciding evidence (* another tumour type, † a subtype only, ? tumour type not
-    given). Drugs are grouped (TKIs, combinations, antibodies and ADCs, other) by their kind
-    (verdicts.tsv `drug_kind`, else `drug_kinds`). A sample with no ERBB2 allele that decides
-    verdicts is white ('no ERBB2 allele'), apart from grey 'no evidence'; a failed sample is a dark
-    grey column. The right margin counts, per drug, the samples per verdict and how many are tier
-    I; the legend says so. Up to MAX_LABELLED_SAMPLES samples get a named column each, sorted by
-    name; beyond that the figure stops growing, columns are sorted by verdict pattern (most
-    actionable first) without names, and the figure says where the names are.
-    """
-    samples, drugs, cells = verdict_cells(verdicts, summary)
-    failed = [s for s in samples if drugs and cells[(s, drugs[0])].state == vocab.FAILED]
-    if summary is not None and not drugs:
-        failed = _summary_sets(summary)[0]
-    groups = vocab.order_drugs(drugs, _drug_kinds(verdicts, drug_kinds))
-    ordered = [d for _, members in groups for d in members]
-    n_samples, n_drugs = len(samples), len(ordered)
-    labelled = n_samples <= MAX_LABELLED_SAMPLES
-    palette = _palette()
-    code = {key: i for i, key in enumerate(palette)}
-    if not labelled:
-        keys = {s: tuple(code[_key(cells[(s, d)])] for d in ordered) for s in samples}
-        samples = sorted(samples, key=lambda s: (keys[s], s))
-
-    tallies = {d: tally_text(cells[(s, d)] for s in samples) for d in ordered}
-    # Fixed layout in inches (no constrained layout): the legend block's size is known up front.
-    longest_drug = max((len(d) for d in ordered), default=10)
-    left = 0.3 + 0.075 * max(longest_drug, 20)
-    right = 0.3 + _CHAR_IN * max([len(TALLY_HEADER), *map(len, tallies.values())])
-    col_w = 0.3 if labelled else min(0.3, 10.0 / max(n_samples, 1))
-    width = max(_LEGEND_WIDTH_IN + 0.2, left + right + col_w * max(n_samples, 1))
-    notes = _legend_notes(width)
-    grid_h = 0.3 * (max(n_drugs, 1) + 0.9 * len(groups))
-    longest_sample = max((len(s) for s in samples), default=4) if labelled else 0
-    under = (0.15 + 0.085 * longest_sample) if labelled else 0.35
-    legend_h = 0.95 + 0.13 * len(notes)
-    top = 0.75
-    height = top + max(grid_h, 0.6) + under + legend_h
-
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width, height))
-        fig.subplots_adjust(
-            left=left / width,
-            right=1 - right / width,
-            top=1 - top / height,
-            bottom=(under + legend_h) / height,
-        )
-        ax = fig.add_subplot()
-        heading = title or "Verdict per sample and drug, with its strength"
-        ax.set_title(
-            f"{heading}\n{n_samples} samples x {n_drugs} drugs", fontsize=11, loc="left", pad=10
-        )
-        if n_samples == 0 or n_drugs == 0:
-            ax.set_axis_off()
-            ax.text(
-                0.5,
-                0.5,
-                "No verdicts in this batch"
-                + (f" ({len(failed)} failed samples)" if failed else ""),
-                transform=ax.transAxes,
-                ha="center",
-                va="center",
-                fontsize=13,
-            )
-            _save(fig, out_path)
-            return Path(out_path)
-
-        from matplotlib.colors import BoundaryNorm, ListedColormap
-        from matplotlib.transforms import blended_transform_factory
-
-        cmap = ListedColormap([vocab.fill(s, t) for s, t in palette])
-        norm = BoundaryNorm([i - 0.5 for i in range(len(palette) + 1)], cmap.N)
-        left_labels = blended_transform_factory(ax.transAxes, ax.transData)
-        y = 0.0
-        row_y: dict[str, float] = {}
-        for name, members in groups:
-            y += 0.9  # room for the group's name
-            ax.text(
-                -0.01,
-                y - 0.45,
-                name,
-                transform=left_labels,
-                ha="right",
-                va="center",
-                fontsize=8.5,
-                fontweight="bold",
-            )
-            ax.axhline(y - 0.08, color="#444444", linewidth=0.6, xmin=0, xmax=1)
-            data = [[code[_key(cells[(s, d)])] for s in samples] for d in members]
-            ax.pcolormesh(
-                range(n_samples + 1),
-                [y + k for k in range(len(members) + 1)],
-                data,
-                cmap=cmap,
-                norm=norm,
-                edgecolors="#FFFFFF" if labelled else "face",
-                linewidth=0.8 if labelled else 0,
-                # Unlabelled (> MAX_LABELLED_SAMPLES) grids are one embedded image each: as vector
-                # quads a 1,000-sample batch made a 3.5 MB SVG and took seconds to write.
-                rasterized=not labelled,
-            )
-            for k, drug in enumerate(members):
-                row_y[drug] = y + k + 0.5
-            y += len(members)
-        # a thin frame, so white "no ERBB2 allele" cells read as part of the grid
-        ax.add_patch(
-            Rectangle((0, 0.9 - 0.08), n_samples, y - 0.9 + 0.08, fill=False, ec="#BBBBBB", lw=0.5)
-        )
-        ax.set_xlim(0, n_samples)
-        ax.set_ylim(y, 0)
-        ax.set_yticks([row_y[d] for d in ordered])
-        ax.set_yticklabels(ordered, fontsize=8)
-        ax.tick_params(axis="both", length=0)
-        for side in ("top", "right", "bottom", "left"):
-            ax.spines[side].set_visible(False)
-        ax.annotate(
-            TALLY_HEADER,
-            (1.0, 0.45),
-            xycoords=("axes fraction", "data"),
-            xytext=(6, 0),
-            textcoords="offset points",
-            ha="left",
-            va="center",
-            fontsize=7,
-            fontstyle="italic",
-            color="#333333",
-        )
-        for drug in ordered:
-            ax.annotate(
-                tallies[drug],
-                (1.0, row_y[drug]),
-                xycoords=("axes fraction", "data"),
-                xytext=(6, 0),
-                textcoords="offset points",
-                ha="left",
-                va="center",
-                fontsize=7,
-                color="#333333",
-            )
-        if labelled:
-            ax.set_xticks([j + 0.5 for j in range(n_samples)])
-            ax.set_xticklabels(samples, fontsize=8, rotation=90)
-            for drug in ordered:
-                for j, sample in enumerate(samples):
-                    cell = cells[(sample, drug)]
-                    text = vocab.cell_text(cell.state, cell.context)
-                    if cell.state == vocab.NO_ALLELE:
-                        text = "\u2013"  # en dash: nothing to assess
-                    if text:
-                        ax.text(
-                            j + 0.5,
-                            row_y[drug],
-                            text,
-                            ha="center",
-                            va="center",
-                            fontsize=6.5 if len(text) > 2 else 7,
-                            color=vocab.text_colour(cell.state, cell.tier),
-                            fontweight="bold",
-                        )
-        else:
-            ax.set_xticks([])
-            ax.set_xlabel(
-                f"{n_samples} samples, sorted by verdict pattern; colour and shade only (names, "
-                "letters and context marks: the verdict page and summary.xlsx)",
-                fontsize=8,
-            )
-        _heatmap_legend(fig, width, height, legend_h, notes, show_failed=bool(failed))
-        _save(fig, out_path)
-    return Path(out_path)
-
-
-_CHAR_IN = 0.062  # width of one character of 7-pt DejaVu Sans, in inches (a little generous)
-_VERDICT_LEGEND_IN = 1.45  # one verdict's legend column
-_LEGEND_WIDTH_IN = 4 * _VERDICT_LEGEND_IN + 3.0  # four verdicts and the other states
 TALLY_HEADER = "samples per verdict (tier I)"
+
+
+def png_bytes(rows: Sequence[bytes], palette: Sequence[str]) -> bytes:
+    """An 8-bit palette PNG (zlib + struct): each row of `rows` one line of pixels, each byte an
+    index into `palette` ('#RRGGBB'). Deterministic (no time or text chunks)."""
+    height, width = len(rows), len(rows[0]) if rows else 0
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
+    colours = b"".join(bytes.fromhex(c.lstrip("#")) for c in palette)
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(b"\x00" + row) for row in rows) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"PLTE", colours)
+        + chunk(b"IDAT", data)
+        + chunk(b"IEND", b"")
+    )
+
+
+# Geometry of the heatmap, in SVG px
+_H_ROW = 18  # one drug's row
+_H_GROUP = 16  # room for a group's name above its rows
+_H_COL = 18  # one named sample's column
+_H_GRID = 720  # the grid's width when samples are not named
+_H_CHAR = 5.6  # one character of 9-px text
+_H_LEGEND_COL = 118  # one verdict's legend column
+_H_LEGEND_WIDTH = 4 * _H_LEGEND_COL + 290
 
 
 def _legend_notes(width: float) -> list[str]:
     """The legend's lines of text (tiers, context marks, tallies), wrapped to the figure."""
-    import textwrap
-
     marks = "; ".join(
         f"{mark} {vocab.CONTEXT_LABELS[c]}" for c, mark in vocab.CONTEXT_MARKS.items() if mark
     )
@@ -869,59 +830,221 @@ def _legend_notes(width: float) -> list[str]:
         "tumour type or pan-cancer.",
         TALLY_NOTE,
     ]
-    chars = max(int((width - 0.4) / (_CHAR_IN * 1.02)), 40)
+    chars = max(int((width - 24) / 5.0), 40)
     return [line for p in paragraphs for line in textwrap.wrap(p, chars)]
 
 
-def _heatmap_legend(
-    fig: Figure,
-    width: float,
-    height: float,
-    legend_h: float,
-    notes: list[str],
-    *,
-    show_failed: bool,
-) -> None:
+def _heatmap_legend(x0: float, y0: float, notes: list[str], *, show_failed: bool) -> list[str]:
     """Verdict x tier swatches (a column per verdict, tier I above tier II), the other states,
-    the context marks and what the row tallies count, in the block at the foot of the figure."""
-    y = legend_h - 0.1  # inches from the bottom
+    the context marks and what the row tallies count."""
+    parts = []
     for k, verdict in enumerate(vocab.WITH_EVIDENCE):
         style = vocab.STYLE[verdict]
-        handles = [
-            Patch(facecolor=vocab.fill(verdict, t), edgecolor="#999999", label=f"tier {t}")
-            for t in vocab.TIERS
-        ]
-        fig.legend(
-            handles=handles,
-            loc="upper left",
-            bbox_to_anchor=((0.1 + k * _VERDICT_LEGEND_IN) / width, y / height),
-            fontsize=7,
-            title=f"{style.letter}  {style.label}",
-            title_fontsize=7.5,
-            alignment="left",
-            frameon=False,
-        )
+        x = x0 + k * _H_LEGEND_COL
+        parts.append(_text(x, y0, f"{style.letter}  {style.label}", 9, extra=' font-weight="bold"'))
+        for j, tier in enumerate(vocab.TIERS):
+            y = y0 + 8 + j * 16
+            parts.append(
+                f'<rect x="{_num(x)}" y="{_num(y)}" width="16" height="11" '
+                f'fill="{vocab.fill(verdict, tier)}" stroke="#999999" stroke-width="0.6"/>'
+            )
+            parts.append(_text(x + 22, y + 9, f"tier {tier}", 9))
+    x = x0 + 4 * _H_LEGEND_COL
+    parts.append(_text(x, y0, "no verdict", 9, extra=' font-weight="bold"'))
     states = ["no_evidence", vocab.NO_ALLELE] + ([vocab.FAILED] if show_failed else [])
-    fig.legend(
-        handles=[
-            Patch(facecolor=vocab.fill(s), edgecolor="#999999", label=vocab.STYLE[s].label)
-            for s in states
-        ],
-        loc="upper left",
-        bbox_to_anchor=((0.1 + 4 * _VERDICT_LEGEND_IN) / width, y / height),
-        fontsize=7,
-        title="no verdict",
-        title_fontsize=7.5,
-        alignment="left",
-        frameon=False,
-    )
-    fig.text(
-        0.15 / width,
-        (legend_h - 0.9) / height,
-        "\n".join(notes),
-        ha="left",
-        va="top",
-        fontsize=7,
-        color="#222222",
-        linespacing=1.35,
-    )
+    for j, state in enumerate(states):
+        y = y0 + 8 + j * 16
+        parts.append(
+            f'<rect x="{_num(x)}" y="{_num(y)}" width="16" height="11" fill="{vocab.fill(state)}" '
+            'stroke="#999999" stroke-width="0.6"/>'
+        )
+        parts.append(_text(x + 22, y + 9, vocab.STYLE[state].label, 9))
+    y = y0 + 8 + 3 * 16 + 10
+    for line in notes:
+        parts.append(_text(x0, y, line, 9, extra=' fill="#222222"'))
+        y += 13
+    return parts
+
+
+def verdict_heatmap(
+    verdicts: Any,
+    out_path: str | os.PathLike[str],
+    *,
+    summary: Any = None,
+    title: str | None = None,
+    drug_kinds: Mapping[str, str] | None = None,
+) -> Path:
+    """Draw the sample x drug verdicts as a grid (a row per drug, a column per sample), as SVG.
+
+    verdicts: the verdict rows (mappings or a DataFrame) with the summary rows in `summary`, or
+    a VerdictGrid already filled from both. Each cell's colour is the verdict (vocab.STYLE), full
+    for AMP/ASCO/CAP tier I and a lighter tint of the same hue for tier II; its letters are the
+    verdict and a mark for the tumour-type context of the deciding evidence (* another tumour
+    type, † a subtype only, ? tumour type not given). Drugs are grouped (TKIs, combinations,
+    antibodies and ADCs, other) by their kind (verdicts.tsv `drug_kind`, else `drug_kinds`). A
+    sample with no ERBB2 allele that decides verdicts is white ('no ERBB2 allele'), apart from
+    grey 'no evidence'; a failed sample is a dark grey column. The right margin counts, per drug,
+    the samples per verdict and how many are tier I; the legend says so. Up to
+    MAX_LABELLED_SAMPLES samples get a named column each, sorted by name, as vector cells with
+    their letters; beyond that the grid keeps its width, columns are sorted by verdict pattern
+    (most actionable first) without names or letters, each drug group one embedded palette PNG
+    with a pixel per sample, and the figure says where the names are.
+    """
+    grid = verdicts if isinstance(verdicts, VerdictGrid) else VerdictGrid.of(verdicts, summary)
+    samples = grid.samples
+    groups = grid.groups(drug_kinds)
+    ordered = [d for _, members in groups for d in members]
+    failed = [s for s in samples if grid.failed(s)]
+    n_samples, n_drugs = len(samples), len(ordered)
+    labelled = n_samples <= MAX_LABELLED_SAMPLES
+    palette = _palette()
+    code = {key: i for i, key in enumerate(palette)}
+
+    # one pass over the samples: each one's codes, the drugs' tallies, the patterns (unnamed)
+    patterns: Counter[bytes] = Counter()
+    named: list[list[Cell]] = []
+    tallies_n = {d: {v: [0, 0] for v in vocab.WITH_EVIDENCE} for d in ordered}
+    for sample in samples:
+        cells = [grid.cell(sample, d) for d in ordered]
+        for drug, cell in zip(ordered, cells, strict=True):
+            if cell.state in vocab.WITH_EVIDENCE:
+                counts = tallies_n[drug][cell.state]
+                counts[0] += 1
+                counts[1] += cell.tier == "I"
+        if labelled:
+            named.append(cells)
+        else:
+            patterns[bytes(code[_key(c)] for c in cells)] += 1
+    tallies = {}
+    for drug in ordered:
+        words = [
+            f"{vocab.STYLE[v].letter} {n} ({one} I)" for v, (n, one) in tallies_n[drug].items() if n
+        ]
+        tallies[drug] = "  ".join(words) or "-"
+
+    heading = title or "Verdict per sample and drug, with its strength"
+    longest_drug = max((len(d) for d in ordered), default=10)
+    left = 16 + _H_CHAR * max(longest_drug, 20)
+    right = 16 + 5.0 * max([len(TALLY_HEADER), *map(len, tallies.values())])
+    grid_w = _H_COL * max(n_samples, 1) if labelled else _H_GRID
+    width = max(_H_LEGEND_WIDTH + 20, left + grid_w + right)
+    notes = _legend_notes(width)
+    top = 48
+    grid_h = _H_ROW * max(n_drugs, 1) + _H_GROUP * len(groups)
+    longest_sample = max((len(s) for s in samples), default=4) if labelled else 0
+    under = (12 + 5.4 * longest_sample) if labelled else 26
+    legend_h = 8 + 3 * 16 + 10 + 13 * len(notes) + 14
+    height = top + max(grid_h, 40) + under + legend_h + 16
+
+    parts = [
+        _svg_open(width, height, heading),
+        _text(10, 18, heading, 13),
+        _text(10, 36, f"{n_samples} samples x {n_drugs} drugs", 11),
+    ]
+    if n_samples == 0 or n_drugs == 0:
+        message = "No verdicts in this batch" + (
+            f" ({len(failed)} failed samples)" if failed else ""
+        )
+        parts.append(_text(width / 2, top + 30, message, 14, "middle"))
+    else:
+        col_w = grid_w / n_samples
+        y = float(top)
+        image_rows: list[tuple[float, list[bytes]]] = []
+        sorted_patterns = sorted(patterns.items())
+        for name, members in groups:
+            y += _H_GROUP
+            parts.append(_text(left - 6, y - 4, name, 9.5, "end", ' font-weight="bold"'))
+            parts.append(
+                f'<line x1="{_num(left)}" y1="{_num(y - 1.5)}" x2="{_num(left + grid_w)}" '
+                f'y2="{_num(y - 1.5)}" stroke="#444444" stroke-width="0.8"/>'
+            )
+            rows: list[bytes] = []
+            for drug in members:
+                k = ordered.index(drug)
+                cy = y + _H_ROW / 2
+                parts.append(_text(left - 6, cy + 3.2, drug, 9, "end"))
+                parts.append(
+                    _text(left + grid_w + 6, cy + 3, tallies[drug], 8, extra=' fill="#333333"')
+                )
+                if labelled:
+                    for j, cells in enumerate(named):
+                        cell = cells[k]
+                        x = left + j * col_w
+                        parts.append(
+                            f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(col_w)}" '
+                            f'height="{_H_ROW}" fill="{vocab.fill(*_key(cell))}" '
+                            'stroke="#FFFFFF" stroke-width="1"/>'
+                        )
+                        text = vocab.cell_text(cell.state, cell.context)
+                        if cell.state == vocab.NO_ALLELE:
+                            text = "\u2013"  # en dash: nothing to assess
+                        if text:
+                            parts.append(
+                                _text(
+                                    x + col_w / 2,
+                                    cy + 3,
+                                    text,
+                                    7 if len(text) > 2 else 8,
+                                    "middle",
+                                    f' fill="{vocab.text_colour(cell.state, cell.tier)}" '
+                                    'font-weight="bold"',
+                                )
+                            )
+                else:
+                    rows.append(b"".join(bytes(p[k : k + 1]) * n for p, n in sorted_patterns))
+                y += _H_ROW
+            if rows:
+                image_rows.append((y - _H_ROW * len(members), rows))
+        colours = [vocab.fill(state, tier) for state, tier in palette]
+        for iy, rows in image_rows:
+            data = base64.b64encode(png_bytes(rows, colours)).decode("ascii")
+            parts.append(
+                f'<image x="{_num(left)}" y="{_num(iy)}" width="{_num(grid_w)}" '
+                f'height="{_H_ROW * len(rows)}" preserveAspectRatio="none" '
+                'style="image-rendering:pixelated;image-rendering:crisp-edges" '
+                f'xlink:href="data:image/png;base64,{data}"/>'
+            )
+        # a thin frame, so white "no ERBB2 allele" cells read as part of the grid
+        parts.append(
+            f'<rect x="{_num(left)}" y="{top + _H_GROUP - 1.5}" width="{_num(grid_w)}" '
+            f'height="{_num(y - top - _H_GROUP + 1.5)}" fill="none" stroke="#BBBBBB" '
+            'stroke-width="0.6"/>'
+        )
+        parts.append(
+            _text(
+                left + grid_w + 6,
+                top + _H_GROUP / 2 + 2,
+                TALLY_HEADER,
+                8,
+                extra=' font-style="italic" fill="#333333"',
+            )
+        )
+        if labelled:
+            for j, sample in enumerate(samples):
+                sx, sy = left + j * col_w + col_w / 2 + 3, y + 6
+                parts.append(
+                    _text(
+                        sx, sy, sample, 9, "end", f' transform="rotate(-90 {_num(sx)} {_num(sy)})"'
+                    )
+                )
+        else:
+            parts.append(
+                _text(
+                    left,
+                    y + 16,
+                    f"{n_samples} samples, sorted by verdict pattern; colour and shade only "
+                    "(names, letters and context marks: the verdict page and summary.xlsx)",
+                    9,
+                )
+            )
+    legend_y = height - legend_h
+    parts += _heatmap_legend(12, legend_y + 14, notes, show_failed=bool(failed))
+    parts.append("</svg>\n")
+    svg = "".join(parts)
+    if "xlink:href" in svg:
+        svg = svg.replace(
+            'xmlns="http://www.w3.org/2000/svg"',
+            'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"',
+            1,
+        )
+    return _write_svg(out_path, [svg])

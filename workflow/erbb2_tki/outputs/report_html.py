@@ -16,10 +16,10 @@ import argparse
 import html
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import IO, Any
 
 from .. import PROTEIN, TRANSCRIPT, __version__
 from . import plots, vocab
@@ -76,27 +76,8 @@ def _e(value: object) -> str:
     return html.escape("" if text == "nan" else text)
 
 
-def _frame(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame:
-    """The frame with at least `columns` (missing ones empty), every value a string."""
-    if frame is None:
-        frame = pd.DataFrame()
-    out = frame.copy()
-    for column in columns:
-        if column not in out.columns:
-            out[column] = ""
-    return out.astype(str).replace("nan", "")
-
-
-def kb_versions(
-    verdicts: pd.DataFrame, summary: pd.DataFrame | None = None
-) -> list[tuple[str, str]]:
-    """Distinct (kb_version, kb_hash) pairs behind the batch (normally exactly one)."""
-    pairs: set[tuple[str, str]] = set()
-    v = _frame(verdicts, ["kb_version", "kb_hash"])
-    pairs |= set(zip(v["kb_version"], v["kb_hash"], strict=True))
-    if summary is not None:
-        s = _frame(summary, ["kb_version", "kb_hash"])
-        pairs |= set(zip(s["kb_version"], s["kb_hash"], strict=True))
+def _kb_versions(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    pairs = set(pairs)
     # a version seen with its hash makes the hash-less sighting redundant
     with_hash = {version for version, digest in pairs if digest}
     return sorted(
@@ -104,6 +85,17 @@ def kb_versions(
         for version, digest in pairs
         if (version or digest) and (digest or version not in with_hash)
     )
+
+
+def kb_versions(verdicts: Any, summary: Any = None) -> list[tuple[str, str]]:
+    """Distinct (kb_version, kb_hash) pairs behind the batch (normally exactly one); the tables
+    as rows (mappings) or DataFrames."""
+    pairs = {
+        (str(r.get("kb_version", "") or ""), str(r.get("kb_hash", "") or ""))
+        for table in (verdicts, summary)
+        for r in plots.records(table)
+    }
+    return _kb_versions(pairs)
 
 
 PAGE_VERDICT_COLUMNS = [
@@ -126,8 +118,8 @@ PAGE_VERDICT_COLUMNS = [
 PAGE_LINK_PREFIX = "../"
 
 
-def _tier_class(row: object) -> str:
-    return " t2" if getattr(row, "amp_tier", "") == "II" else ""
+def _tier_class(row: Mapping[str, str]) -> str:
+    return " t2" if row.get("amp_tier", "") == "II" else ""
 
 
 def _sample_link(sample: str, page: str = "") -> str:
@@ -165,167 +157,253 @@ def _legend() -> str:
     )
 
 
+class VerdictPage:
+    """The verdict page from one pass over the summary rows, then one over the verdict rows.
+
+    The grid's cells are kept as VerdictGrid's small numbers; the details table's rows (verdicts
+    with evidence) are rendered as they are read and spooled to a temporary file, so the page's
+    memory stays a few bytes per sample and drug. The batch tables come sorted by sample; rows
+    in another order are sorted before they are written.
+    """
+
+    def __init__(self) -> None:
+        self.grid = plots.VerdictGrid()
+        self._spool: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self._held: list[tuple[str, str]] = []  # (drug, row html) of the current sample
+        self._sample: str | None = None
+        self._done: set[str] = set()
+        self._in_order = True
+        self.n_details = 0
+
+    def close(self) -> None:
+        self._spool.close()
+
+    def add_summary(self, row: Mapping[str, str]) -> None:
+        self.grid.add_summary(row)
+
+    def add_verdict(self, row: Mapping[str, str]) -> None:
+        self.grid.add_verdict(row)
+        sample = str(row.get("sample", "") or "")
+        verdict = str(row.get("verdict", "") or "")
+        if verdict not in vocab.WITH_EVIDENCE or self.grid.failed(sample):
+            return
+        if sample != self._sample:
+            self._flush()
+            if sample in self._done or (self._sample is not None and sample < self._sample):
+                self._in_order = False
+            self._sample = sample
+        self._held.append((str(row.get("drug", "") or ""), self._detail_row(row)))
+
+    def _flush(self) -> None:
+        if self._sample is None:
+            return
+        self._done.add(self._sample)
+        for drug, line in sorted(self._held, key=lambda item: item[0]):  # stable: by drug
+            self._spool.write(f"{self._sample}\t{drug}\t{line}\n")
+            self.n_details += 1
+        self._held = []
+
+    def _details(self) -> Iterator[str]:
+        self._flush()
+        self._sample = None
+        self._spool.seek(0)
+        lines: Iterable[str] = self._spool
+        if not self._in_order:
+            keyed = [line.split("\t", 2) for line in self._spool]
+            keyed.sort(key=lambda cells: (cells[0], cells[1]))
+            lines = ["\t".join(cells) for cells in keyed]
+        for line in lines:
+            yield line.split("\t", 2)[2].rstrip("\n")
+
+    def _link(self, sample: str) -> str:
+        info = self.grid.info.get(sample)
+        return _sample_link(sample, info.report if info is not None else "")
+
+    def _detail_row(self, r: Mapping[str, str]) -> str:
+        def get(column: str) -> str:
+            return str(r.get(column, "") or "")
+
+        context = get("context") or get("tumour_type_match")
+        return (
+            f"<tr><td>{self._link(get('sample'))}</td>"
+            f"<td>{_e(get('drug'))}</td>"
+            f'<td class="{_e(get("verdict"))}{_tier_class(r)}">{_e(get("verdict"))}</td>'
+            f"<td>{_e(get('amp_tier'))}</td><td>{_e(get('level_in_context'))}</td>"
+            f"<td>{_e(get('oncokb_level'))}</td>"
+            f"<td>{_e(vocab.CONTEXT_SHORT.get(context, context))}</td>"
+            f"<td>{_e(get('evidence_level'))}</td>"
+            f"<td>{_e(get('alleles').replace(';', '; '))}</td>"
+            f"<td>{_e(get('warnings').replace(';', '; '))}</td><td>{_e(get('reason'))}</td>"
+            f'<td class="citations">{vocab.citations_html(get("citations"))}</td></tr>'
+        )
+
+    def _cell_html(self, key: tuple[str, str, str, str] | None) -> str:
+        verdict, tier, context, reason = key or ("no_evidence", "", "", "")
+        if verdict == "no_evidence":
+            tip = f' title="{_e(reason)}"' if reason else ""
+            return f'<td class="v no_evidence"{tip}>-</td>'
+        tip = "; ".join(
+            part
+            for part in (
+                verdict,
+                f"tier {tier}" if tier else "",
+                vocab.CONTEXT_SHORT.get(context, context),
+                reason,
+            )
+            if part
+        )
+        t2 = " t2" if tier == "II" else ""
+        return (
+            f'<td class="v {verdict}{t2}" title="{_e(tip)}">'
+            f"{_e(vocab.cell_text(verdict, context))}</td>"
+        )
+
+    def write(
+        self,
+        out: IO[str],
+        *,
+        config: Mapping[str, object] | None = None,
+        title: str = "ERBB2 TKI verdicts",
+        drug_kinds: Mapping[str, str] | None = None,
+    ) -> None:
+        """Write the page (deterministic for the same rows)."""
+        grid = self.grid
+        samples = grid.samples
+        groups = grid.groups(drug_kinds)
+        drugs = [d for _, members in groups for d in members]
+        failed = [s for s in samples if grid.failed(s)]
+        versions = _kb_versions(grid.kb_pairs)
+        kb_text = (
+            "; ".join(f"{_e(v) or '?'} (hash <code>{_e(h) or '?'}</code>)" for v, h in versions)
+            or "none (no sample was annotated)"
+        )
+        counts = {verdict: grid.counts.get(verdict, 0) for verdict in vocab.VERDICTS}
+        head: list[str] = [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{_e(title)}</title>",
+            f"<style>{_STYLE}</style></head><body>",
+            f"<h1>{_e(title)}</h1>",
+            f'<p class="meta">Knowledge base: <b id="kb-version">{kb_text}</b></p>',
+            f'<p class="meta">erbb2-tki {_e(__version__)}; alleles named on {TRANSCRIPT} / '
+            f"{PROTEIN}</p>",
+            f'<p class="meta">{len(samples)} samples ({len(failed)} failed), {len(drugs)} drugs; '
+            f"{counts['sensitive']} sensitive, {counts['reduced_sensitivity']} reduced "
+            f"sensitivity, {counts['resistant']} resistant, {counts['conflicting']} conflicting "
+            "verdicts.</p>",
+        ]
+        if config:
+            settings = ", ".join(
+                f"{_e(k)} = <code>{_e(v) if v not in ('', None) else '(default)'}</code>"
+                for k, v in config.items()
+            )
+            head.append(f'<p class="meta">Settings: {settings}</p>')
+        head.append(_legend())
+        head.append('<h2 id="grid">Verdict per sample and drug</h2>')
+        out.write("\n".join(head) + "\n")
+
+        if not samples:
+            out.write("<p>No samples in this batch.</p>\n")
+        else:
+            group_row = "".join(
+                f'<th class="group" colspan="{len(members)}">{_e(name)}</th>'
+                for name, members in groups
+            )
+            drug_head = "".join(f"<th>{_e(d)}</th>" for d in drugs)
+            out.write(
+                "<p>Each sample name opens its own report page "
+                "(<code>results/reports/SAMPLE.html</code>). Hover over a cell for its tier, "
+                "context and reason.</p>\n"
+                '<table id="verdict-grid"><thead>'
+                f'<tr><th colspan="3"></th>{group_row}</tr>'
+                "<tr><th>sample</th><th>tumour type</th>"
+                f"<th>ERBB2 alleles</th>{drug_head}</tr></thead><tbody>\n"
+            )
+            cell_html: dict[tuple[str, str, str, str] | None, str] = {}
+            no_allele = f'<td class="v {vocab.NO_ALLELE}" title="no ERBB2 allele">\u2013</td>'
+            failed_cells = '<td class="v failed">failed</td>' * len(drugs)
+            for sample in samples:
+                info = grid.info.get(sample) or plots.SampleInfo()
+                if info.failed:
+                    cells = failed_cells
+                else:
+                    parts = []
+                    for drug in drugs:
+                        key = grid.row_key(sample, drug)
+                        if info.no_allele and (key is None or key[0] == "no_evidence"):
+                            parts.append(no_allele)
+                            continue
+                        text = cell_html.get(key)
+                        if text is None:
+                            text = cell_html[key] = self._cell_html(key)
+                        parts.append(text)
+                    cells = "".join(parts)
+                out.write(
+                    f"<tr><td>{self._link(sample)}</td><td>{_e(info.tumour_type)}</td>"
+                    f"<td>{_e(info.alleles.replace(';', '; '))}</td>{cells}</tr>\n"
+                )
+            out.write("</tbody></table>\n")
+
+        if failed:
+            out.write(
+                '<h2 id="failed">Failed samples</h2>\n'
+                '<table id="failed-samples"><thead><tr><th>sample</th><th>reason</th></tr>\n'
+                "</thead><tbody>\n"
+            )
+            for sample in failed:
+                out.write(
+                    f"<tr><td>{self._link(sample)}</td>"
+                    f"<td>{_e(grid.info[sample].reason)}</td></tr>\n"
+                )
+            out.write("</tbody></table>\n")
+
+        out.write('<h2 id="evidence">Verdicts with evidence</h2>\n')
+        details = self._details()
+        first = next(details, None)
+        if first is None:
+            out.write("<p>No sample has TKI evidence for its ERBB2 alleles.</p>\n")
+        else:
+            out.write(
+                '<table id="verdict-details"><thead><tr><th>sample</th><th>drug</th>'
+                "<th>verdict</th><th>tier</th><th>level in context</th>"
+                "<th>OncoKB-style level</th><th>evidence from</th><th>KB evidence level</th>"
+                "<th>deciding alleles</th><th>warnings</th><th>reason</th><th>citations</th>"
+                "</tr></thead><tbody>\n"
+            )
+            out.write(first + "\n")
+            for line in details:
+                out.write(line + "\n")
+            out.write("</tbody></table>\n")
+        out.write("</body></html>\n")
+
+
 def verdicts_page(
-    summary: pd.DataFrame,
-    verdicts: pd.DataFrame,
+    summary: Any,
+    verdicts: Any,
     *,
     config: Mapping[str, object] | None = None,
     title: str = "ERBB2 TKI verdicts",
     drug_kinds: Mapping[str, str] | None = None,
 ) -> str:
-    """The verdict page as one HTML string (deterministic for the same tables).
+    """The verdict page as one HTML string (deterministic for the same tables; rows as
+    mappings or DataFrames). write_report_files streams the same page to its file.
 
     The grid's cells show the verdict, its tier and context as the heatmap does (vocab); sample
     names link to each sample's page (results/reports/{sample}.html); citations link to PubMed,
     PMC or doi.org."""
-    summary = _frame(summary, ["sample", "status", "reason", "tumour_type", "alleles"])
-    verdicts = _frame(verdicts, PAGE_VERDICT_COLUMNS)
-    has_alleles_column = "alleles" in summary.columns
-    samples = sorted((set(summary["sample"]) | set(verdicts["sample"])) - {""})
-    kinds = dict(drug_kinds or {})
-    kinds.update({d: k for d, k in zip(verdicts["drug"], verdicts["drug_kind"], strict=True) if k})
-    groups = vocab.order_drugs(set(verdicts["drug"]) - {""}, kinds)
-    drugs = [d for _, members in groups for d in members]
-    status = dict(zip(summary["sample"], summary["status"], strict=True))
-    failed = [s for s in samples if plots.sample_failed(status.get(s, ""))]
-    lookup = {(r.sample, r.drug): r for r in verdicts.itertuples(index=False)}
-    by_sample = {r.sample: r for r in summary.itertuples(index=False)}
-    pages = (
-        dict(zip(summary["sample"], summary["report"], strict=True))
-        if ("report" in summary.columns)
-        else {}
-    )
+    import io
 
-    versions = kb_versions(verdicts, summary)
-    kb_text = (
-        "; ".join(f"{_e(v) or '?'} (hash <code>{_e(h) or '?'}</code>)" for v, h in versions)
-        or "none (no sample was annotated)"
-    )
-    counts = {verdict: int((verdicts["verdict"] == verdict).sum()) for verdict in vocab.VERDICTS}
-    out: list[str] = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{_STYLE}</style></head><body>",
-        f"<h1>{_e(title)}</h1>",
-        f'<p class="meta">Knowledge base: <b id="kb-version">{kb_text}</b></p>',
-        f'<p class="meta">erbb2-tki {_e(__version__)}; alleles named on {TRANSCRIPT} / {PROTEIN}</p>',
-        f'<p class="meta">{len(samples)} samples ({len(failed)} failed), {len(drugs)} drugs; '
-        f"{counts['sensitive']} sensitive, {counts['reduced_sensitivity']} reduced sensitivity, "
-        f"{counts['resistant']} resistant, {counts['conflicting']} conflicting verdicts.</p>",
-    ]
-    if config:
-        settings = ", ".join(
-            f"{_e(k)} = <code>{_e(v) if v not in ('', None) else '(default)'}</code>"
-            for k, v in config.items()
-        )
-        out.append(f'<p class="meta">Settings: {settings}</p>')
-    out.append(_legend())
-
-    out.append('<h2 id="grid">Verdict per sample and drug</h2>')
-    if not samples:
-        out.append("<p>No samples in this batch.</p>")
-    else:
-        out.append(
-            "<p>Each sample name opens its own report page "
-            "(<code>results/reports/SAMPLE.html</code>). Hover over a cell for its tier, "
-            "context and reason.</p>"
-        )
-        group_row = "".join(
-            f'<th class="group" colspan="{len(members)}">{_e(name)}</th>'
-            for name, members in groups
-        )
-        head = "".join(f"<th>{_e(d)}</th>" for d in drugs)
-        out.append(
-            '<table id="verdict-grid"><thead>'
-            f'<tr><th colspan="3"></th>{group_row}</tr>'
-            "<tr><th>sample</th><th>tumour type</th>"
-            f"<th>ERBB2 alleles</th>{head}</tr></thead><tbody>"
-        )
-        for sample in samples:
-            info = by_sample.get(sample)
-            tumour = info.tumour_type if info is not None else ""
-            alleles = info.alleles if info is not None else ""
-            no_allele = info is not None and has_alleles_column and not alleles.strip()
-            cells = []
-            for drug in drugs:
-                if sample in failed:
-                    cells.append('<td class="v failed">failed</td>')
-                    continue
-                row = lookup.get((sample, drug))
-                verdict = vocab.state_of(row.verdict if row is not None else "")
-                if verdict == "no_evidence" and no_allele:
-                    cells.append(
-                        f'<td class="v {vocab.NO_ALLELE}" title="no ERBB2 allele">\u2013</td>'
-                    )
-                    continue
-                if verdict == "no_evidence":
-                    tip = f' title="{_e(row.reason)}"' if row is not None and row.reason else ""
-                    cells.append(f'<td class="v no_evidence"{tip}>-</td>')
-                    continue
-                assert row is not None  # no row reads as no_evidence, handled above
-                tip = "; ".join(
-                    part
-                    for part in (
-                        verdict,
-                        f"tier {row.amp_tier}" if row.amp_tier else "",
-                        vocab.CONTEXT_SHORT.get(row.context, row.context),
-                        row.reason,
-                    )
-                    if part
-                )
-                cells.append(
-                    f'<td class="v {verdict}{_tier_class(row)}" title="{_e(tip)}">'
-                    f"{_e(vocab.cell_text(verdict, row.context))}</td>"
-                )
-            out.append(
-                f"<tr><td>{_sample_link(sample, pages.get(sample, ''))}</td><td>{_e(tumour)}</td>"
-                f"<td>{_e(alleles.replace(';', '; '))}</td>{''.join(cells)}</tr>"
-            )
-        out.append("</tbody></table>")
-
-    if failed:
-        out.append('<h2 id="failed">Failed samples</h2>')
-        out.append('<table id="failed-samples"><thead><tr><th>sample</th><th>reason</th></tr>')
-        out.append("</thead><tbody>")
-        for sample in failed:
-            info = by_sample.get(sample)
-            out.append(
-                f"<tr><td>{_sample_link(sample, pages.get(sample, ''))}</td>"
-                f"<td>{_e(info.reason if info is not None else '')}</td></tr>"
-            )
-        out.append("</tbody></table>")
-
-    out.append('<h2 id="evidence">Verdicts with evidence</h2>')
-    shown = verdicts[
-        verdicts["verdict"].isin(vocab.WITH_EVIDENCE) & ~verdicts["sample"].isin(failed)
-    ].sort_values(["sample", "drug"], kind="stable")
-    if shown.empty:
-        out.append("<p>No sample has TKI evidence for its ERBB2 alleles.</p>")
-    else:
-        out.append(
-            '<table id="verdict-details"><thead><tr><th>sample</th><th>drug</th><th>verdict</th>'
-            "<th>tier</th><th>level in context</th><th>OncoKB-style level</th>"
-            "<th>evidence from</th><th>KB evidence level</th><th>deciding alleles</th>"
-            "<th>warnings</th><th>reason</th><th>citations</th></tr></thead><tbody>"
-        )
-        for r in shown.itertuples(index=False):
-            context = r.context or r.tumour_type_match
-            out.append(
-                f"<tr><td>{_sample_link(r.sample, pages.get(r.sample, ''))}</td>"
-                f"<td>{_e(r.drug)}</td>"
-                f'<td class="{_e(r.verdict)}{_tier_class(r)}">{_e(r.verdict)}</td>'
-                f"<td>{_e(r.amp_tier)}</td><td>{_e(r.level_in_context)}</td>"
-                f"<td>{_e(r.oncokb_level)}</td>"
-                f"<td>{_e(vocab.CONTEXT_SHORT.get(context, context))}</td>"
-                f"<td>{_e(r.evidence_level)}</td>"
-                f"<td>{_e(r.alleles.replace(';', '; '))}</td>"
-                f"<td>{_e(r.warnings.replace(';', '; '))}</td><td>{_e(r.reason)}</td>"
-                f'<td class="citations">{vocab.citations_html(r.citations)}</td></tr>'
-            )
-        out.append("</tbody></table>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    page = VerdictPage()
+    try:
+        for row in plots.records(summary):
+            page.add_summary(row)
+        for row in plots.records(verdicts):
+            page.add_verdict(row)
+        out = io.StringIO()
+        page.write(out, config=config, title=title, drug_kinds=drug_kinds)
+    finally:
+        page.close()
+    return out.getvalue()
 
 
 # The columns the figures and the page read: the batch tables of a 1,000-sample run hold ~30,000
@@ -346,24 +424,33 @@ ALLELE_COLUMNS_USED = frozenset(
 VERDICT_COLUMNS_USED = frozenset(VERDICT_COLUMNS) | frozenset(PAGE_VERDICT_COLUMNS)
 
 
-def _read(path: Path, columns: frozenset[str] | None = None) -> pd.DataFrame:
-    if not path.is_file():
-        return pd.DataFrame()
-    from .cells import restore_frame
+def read_rows(path: Path, columns: frozenset[str] | None = None) -> Iterator[dict[str, str]]:
+    """The rows of a batch TSV one at a time, as {column: text} for `columns` (all when None),
+    untrusted cells restored (cells.restore); nothing when the file is missing or empty."""
+    from .cells import UNTRUSTED_COLUMNS, restore
 
-    try:
-        return restore_frame(
-            pd.read_csv(
-                path,
-                sep="\t",
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                usecols=None if columns is None else lambda c: c in columns,
-            )
-        )
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+    if not path.is_file():
+        return
+    with open(path, encoding="utf-8", newline="") as handle:
+        header = handle.readline().rstrip("\r\n").split("\t")
+        if header == [""]:
+            return
+        wanted = [
+            (i, name, name in UNTRUSTED_COLUMNS)
+            for i, name in enumerate(header)
+            if columns is None or name in columns
+        ]
+        width = len(header)
+        for line in handle:
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            cells = line.split("\t")
+            if len(cells) < width:
+                cells += [""] * (width - len(cells))
+            yield {
+                name: restore(cells[i]) if untrusted else cells[i] for i, name, untrusted in wanted
+            }
 
 
 def write_report_files(
@@ -378,21 +465,36 @@ def write_report_files(
     batch_dir holds summary.tsv, alleles.tsv and verdicts.tsv (as pipeline.summarize writes
     them). Returns the written paths by key (see REPORT_FILES).
     """
+    from .. import fileio
     from ..naming import transcript
     from ..paths import annotations_dir
 
     batch = Path(batch_dir)
-    summary = _read(batch / "summary.tsv")
-    alleles = _read(batch / "alleles.tsv", ALLELE_COLUMNS_USED)
-    verdicts = _read(batch / "verdicts.tsv", VERDICT_COLUMNS_USED)
-    model = transcript.load_transcript(annotations_dir(annotations))
-    out = Path(out_dir)
-    paths = {key: out / name for key, name in REPORT_FILES.items()}
-    plots.lollipop(alleles, model, paths["lollipop"], n_samples=len(summary))
-    kinds = vocab.read_drug_kinds(str(annotations_dir(annotations) / "knowledge" / "drugs.tsv"))
-    plots.verdict_heatmap(verdicts, paths["heatmap"], summary=summary, drug_kinds=kinds)
-    page = verdicts_page(summary, verdicts, config=config, drug_kinds=kinds)
-    plots.atomic_write_bytes(paths["verdicts"], page.encode("utf-8"))
+    page = VerdictPage()
+    try:
+        n_summary = 0
+        for row in read_rows(batch / "summary.tsv"):
+            page.add_summary(row)
+            n_summary += 1
+        tally = plots.AlleleTally()
+        for row in read_rows(batch / "alleles.tsv", ALLELE_COLUMNS_USED):
+            tally.add(row)
+        for row in read_rows(batch / "verdicts.tsv", VERDICT_COLUMNS_USED):
+            page.add_verdict(row)
+        model = transcript.load_transcript(annotations_dir(annotations))
+        out = Path(out_dir)
+        paths = {key: out / name for key, name in REPORT_FILES.items()}
+        plots.lollipop(tally, model, paths["lollipop"], n_samples=n_summary)
+        kinds = vocab.read_drug_kinds(str(annotations_dir(annotations) / "knowledge" / "drugs.tsv"))
+        plots.verdict_heatmap(page.grid, paths["heatmap"], drug_kinds=kinds)
+
+        def write(temp: Path) -> None:
+            with open(temp, "w", encoding="utf-8", newline="\n") as handle:
+                page.write(handle, config=config, drug_kinds=kinds)
+
+        fileio.atomic_write_with(paths["verdicts"], write)
+    finally:
+        page.close()
     return paths
 
 
