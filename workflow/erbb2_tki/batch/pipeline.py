@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -848,73 +849,131 @@ def summarize(
     shard_dirs: Sequence[str],
     out_dir: str,
 ) -> list[dict[str, str]]:
+    """Batch tables from every shard (write_summary); returns summary.tsv's rows, read back."""
+    write_summary(manifest, shard_dirs, out_dir)
+    return tables.read_records(Path(out_dir) / "summary.tsv")
+
+
+def write_summary(manifest: str, shard_dirs: Sequence[str], out_dir: str) -> int:
     """Batch tables from every shard; every sample of the manifest gets a summary row.
 
-    Returns summary.tsv's rows. The shard tables are held as text lines grouped by sample
-    (tables.read_by_sample), never as DataFrames: one pass over each file, one dict lookup per
-    sample, and memory about the size of the tables on disk at any batch size.
+    Streamed sample by sample: one pass over each shard table finds where each sample's rows are
+    (tables.ShardIndex: a few byte spans per sample), then the samples are taken in order, each
+    one's rows read back and written to the batch tables, its summary, drug-matrix and MultiQC
+    lines computed from them; the workbook is streamed from the written files. Memory is a few
+    hundred bytes per sample (the index and the status records), not the size of the tables.
+    Returns the number of summary rows.
     """
+    from itertools import groupby
+
     from ..outputs import multiqc, xlsx
 
     folders = [Path(f) for f in sorted(shard_dirs)]
-    status_rows = [r for folder in folders for r in tables.read_records(folder / "status.tsv")]
     expected = [r.sample for r in read_manifest(manifest)]
-    wanted = set(expected)
-    missing = sorted(wanted - {r.get("sample", "") for r in status_rows})
+    wanted = frozenset(expected)
+    status: list[tuple[str, ...]] = []  # STATUS_COLUMNS' values of each wanted status record
+    seen_status: set[str] = set()
+    for folder in folders:
+        for r in tables.read_records(folder / "status.tsv"):
+            sample = r.get("sample", "")
+            seen_status.add(sample)
+            if sample in wanted:
+                status.append(tuple(r.get(c) or "" for c in STATUS_COLUMNS))
+    missing = sorted(wanted - seen_status)
     if missing:
         raise RuntimeError(
             f"no status record for sample(s) {', '.join(missing)}: the shard outputs do not match "
             "results/batch/samples.tsv; run snakemake again."
         )
-    status = [
-        {c: r.get(c) or "" for c in STATUS_COLUMNS}
-        for r in status_rows
-        if r.get("sample", "") in wanted
-    ]
-    batch: dict[str, tables.Table] = {}
-    grouped: dict[str, tables.SampleRecords] = {}
+    status.sort(key=lambda values: values[0])  # stable: a sample's records in shard order
+    kb_versions = sorted({values[STATUS_COLUMNS.index("kb_version")] for values in status} - {""})
+
+    drugs: set[str] = set()
+    kinds: dict[str, str] = {}
+    kb_pairs: set[tuple[str, str]] = set()
+
+    def seen_verdict(sample: str, row: dict[str, str]) -> None:
+        drug = row.get("drug", "")
+        drugs.add(drug)
+        if row.get("drug_kind"):
+            kinds[drug] = row["drug_kind"]
+        kb_pairs.add((row.get("kb_version", ""), row.get("kb_hash", "")))
+
+    index: dict[str, tables.ShardIndex] = {}
     for name in SHARD_TABLES:
         paths = [folder / f"{name}.tsv" for folder in folders]
         columns = _columns_of([tables.read_header(p) for p in paths], name)
-        by_sample = tables.read_by_sample(paths, columns)
-        # Every row of the expected samples, sorted by sample, each sample's rows in shard order.
-        kept = {s: by_sample[s] for s in sorted(by_sample) if s in wanted}
-        batch[name] = tables.Table(columns, [line for lines in kept.values() for line in lines])
-        grouped[name] = tables.SampleRecords(columns, kept)
-    summary = tables.summary_records(
-        status, grouped["alleles"], grouped["evidence"], grouped["verdicts"], grouped["structural"]
-    )
-    summary_table = tables.Table.from_records(summary, tables.SUMMARY_COLUMNS)
-    matrix = tables.drug_matrix_table(summary, batch["verdicts"].records())
+        index[name] = tables.ShardIndex(
+            paths, columns, wanted, seen_verdict if name == "verdicts" else None
+        )
+    matrix_drugs = sorted(drugs)
+    detail_drugs = tables.matrix_drugs(drugs, kinds)
+    pairs = sorted(kb_pairs - {("", "")}) or [(v, "") for v in kb_versions]
+
     out = Path(out_dir)
-    tables.atomic_write_bytes(out / "summary.tsv", summary_table.tsv_bytes())
-    tables.atomic_write_bytes(out / "drug_matrix.tsv", matrix.tsv_bytes())
-    for name in SHARD_TABLES:
-        tables.atomic_write_bytes(out / f"{name}.tsv", batch[name].tsv_bytes())
-    kb_versions = sorted({r["kb_version"] for r in status} - {""})
-    tables.atomic_write_bytes(
-        out / "erbb2_tki_mqc.tsv",
-        multiqc.multiqc_text(summary, ", ".join(kb_versions)).encode("utf-8"),
-    )
-    kb_pairs = sorted(
-        {(r.get("kb_version", ""), r.get("kb_hash", "")) for r in batch["verdicts"].records()}
-        - {("", "")}
-    ) or [(v, "") for v in kb_versions]
-    xlsx.write_excel(
-        {
-            "summary": tables.with_report_column(summary_table),
-            "alleles": batch["alleles"],
-            "evidence": batch["evidence"],
-            "drug matrix": tables.drug_matrix_detail_table(summary, batch["verdicts"].records()),
-            "verdicts": batch["verdicts"],
-            "about": tables.about_table(kb_pairs, __version__),
+    writers = {
+        "summary": tables.TsvWriter(out / "summary.tsv", tables.SUMMARY_COLUMNS),
+        "drug_matrix": tables.TsvWriter(out / "drug_matrix.tsv", ["sample", *matrix_drugs]),
+        **{
+            name: tables.TsvWriter(out / f"{name}.tsv", index[name].columns)
+            for name in SHARD_TABLES
         },
-        out / "summary.xlsx",
-        styles={"drug matrix": tables.matrix_style, "about": tables.matrix_style},
-        # the workbook is in results/batch/, the pages in results/reports/
-        links={"summary": ("report", "../")},
-    )
-    return summary
+    }
+    mqc = tables.TsvWriter(out / "erbb2_tki_mqc.tsv", [], header=False)
+    detail = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115
+    try:
+        shown = list(multiqc.MQC_COLUMNS)  # summary rows have every optional column
+        for line in multiqc.multiqc_header(", ".join(kb_versions), shown):
+            mqc.write(line)
+        detail.write("\t".join(["sample", *detail_drugs]) + "\n")
+        for sample, group in groupby(status, key=lambda values: values[0]):
+            rows: dict[str, list[dict[str, str]]] = {}
+            for name in SHARD_TABLES:
+                lines = index[name].lines(sample)
+                for line in lines:
+                    writers[name].write(line)
+                rows[name] = list(tables.Table(index[name].columns, lines).records())
+            for values in group:
+                record = tables.summary_row(
+                    sample,
+                    dict(zip(STATUS_COLUMNS, values, strict=True)),
+                    rows["alleles"],
+                    rows["evidence"],
+                    rows["verdicts"],
+                    rows["structural"],
+                )
+                writers["summary"].write_record(record)
+                writers["drug_matrix"].write(
+                    tables.drug_matrix_line(record, rows["verdicts"], matrix_drugs)
+                )
+                detail.write(
+                    tables.drug_matrix_detail_line(record, rows["verdicts"], detail_drugs) + "\n"
+                )
+                mqc.write(multiqc.multiqc_line(record, shown))
+        for writer in [*writers.values(), mqc]:
+            writer.commit()
+        detail.flush()
+        xlsx.write_excel(
+            {
+                "summary": tables.FileTable(out / "summary.tsv"),
+                "alleles": tables.FileTable(out / "alleles.tsv"),
+                "evidence": tables.FileTable(out / "evidence.tsv"),
+                "drug matrix": tables.FileTable(detail),
+                "verdicts": tables.FileTable(out / "verdicts.tsv"),
+                "about": tables.about_table(pairs, __version__),
+            },
+            out / "summary.xlsx",
+            styles={"drug matrix": tables.matrix_style, "about": tables.matrix_style},
+            # the workbook is in results/batch/, the pages in results/reports/
+            links={"summary": ("report", "../")},
+        )
+    finally:
+        for writer in [*writers.values(), mqc]:
+            writer.discard()
+        for shard_index in index.values():
+            shard_index.close()
+        detail.close()
+    return writers["summary"].n_rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1052,7 +1111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     reports_dir=args.reports_dir,
                 )
             elif args.stage == "summarize":
-                summarize(args.manifest, args.shard_dirs, args.out_dir)
+                write_summary(args.manifest, args.shard_dirs, args.out_dir)
             elif args.stage == "check":
                 return check(args.summary, args.out, log)
         except InputError as err:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from . import vocab
-from .tables import Table, _cell
+from .tables import _cell
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,13 +57,9 @@ def _as_records(table: pd.DataFrame | Iterable[Mapping[str, object]]) -> list[Ma
     return list(table)
 
 
-def multiqc_text(summary: pd.DataFrame | Iterable[Mapping[str, str]], kb_version: str) -> str:
-    """A MultiQC custom-content table (file name must end in _mqc.tsv) with one row per sample.
-
-    The YAML header (comment lines) gives the section its id, name and column descriptions;
-    MultiQC finds the file by its suffix when it scans results/. `summary` is summary.tsv's rows
-    (records or a DataFrame).
-    """
+def multiqc_header(kb_version: str, shown: Iterable[str] | None = None) -> list[str]:
+    """The file's YAML header (comment lines) and its column line; `shown`: the summary columns
+    to show (MQC_COLUMNS' keys by default)."""
     description = (
         "ERBB2 alleles named on NM_004448.4 / NP_004439.2 and tyrosine kinase inhibitor verdicts "
         f"from the erbb2-tki knowledge base (version {kb_version or 'unknown'})."
@@ -79,32 +75,47 @@ def multiqc_text(summary: pd.DataFrame | Iterable[Mapping[str, str]], kb_version
         "#     namespace: 'ERBB2 TKI'",
         "# headers:",
     ]
-    records = _as_records(summary)
-    shown = {
-        column: value
-        for column, value in MQC_COLUMNS.items()
-        if column not in MQC_OPTIONAL or any(column in r for r in records)
-    }
-    for column, (title, text) in shown.items():
+    columns = list(MQC_COLUMNS) if shown is None else list(shown)
+    for column in columns:
+        title, text = MQC_COLUMNS[column]
         lines.append(f"#     {column}:")
         lines.append(f"#         title: {_yaml_quote(title)}")
         lines.append(f"#         description: {_yaml_quote(text)}")
         if column == "n_alleles":
             lines.append("#         format: '{:,.0f}'")
             lines.append("#         min: 0")
-    columns = ["sample", *shown]
-    body = []
-    for record in records:
-        # Empty cells would make MultiQC drop the column for that sample; '-' reads as "none".
-        row = {c: _cell(record.get(c)) or "-" for c in columns}
-        if row["n_alleles"] == "-":
-            row["n_alleles"] = ""
-        # MultiQC shows a table cell's text as HTML: the link, with the sample name escaped.
-        sample = _cell(record.get("sample"))
-        page = _cell(record.get("report")) or vocab.report_path(sample)
-        href = html.escape(MQC_LINK_PREFIX + vocab.href(page))
-        row["report"] = f'<a href="{href}">{html.escape(sample)}</a>'
-        body.append(row)
-    table = Table.from_records(body, columns)
-    header = "\t".join(["Sample", *shown])
-    return "\n".join([*lines, header, *table.lines]) + "\n"
+    lines.append("\t".join(["Sample", *columns]))
+    return lines
+
+
+def multiqc_line(record: Mapping[str, object], shown: Iterable[str] | None = None) -> str:
+    """One sample's line of the table (a summary.tsv record)."""
+    columns = ["sample", *(list(MQC_COLUMNS) if shown is None else shown)]
+    # Empty cells would make MultiQC drop the column for that sample; '-' reads as "none".
+    row = {c: _cell(record.get(c)) or "-" for c in columns}
+    if row["n_alleles"] == "-":
+        row["n_alleles"] = ""
+    # MultiQC shows a table cell's text as HTML: the link, with the sample name escaped.
+    sample = _cell(record.get("sample"))
+    page = _cell(record.get("report")) or vocab.report_path(sample)
+    href = html.escape(MQC_LINK_PREFIX + vocab.href(page))
+    row["report"] = f'<a href="{href}">{html.escape(sample)}</a>'
+    return "\t".join(_cell(row.get(c), c) for c in columns)
+
+
+def multiqc_text(summary: pd.DataFrame | Iterable[Mapping[str, str]], kb_version: str) -> str:
+    """A MultiQC custom-content table (file name must end in _mqc.tsv) with one row per sample.
+
+    The YAML header (comment lines) gives the section its id, name and column descriptions;
+    MultiQC finds the file by its suffix when it scans results/. `summary` is summary.tsv's rows
+    (records or a DataFrame).
+    """
+    records = _as_records(summary)
+    shown = [
+        column
+        for column in MQC_COLUMNS
+        if column not in MQC_OPTIONAL or any(column in r for r in records)
+    ]
+    lines = multiqc_header(kb_version, shown)
+    lines += [multiqc_line(record, shown) for record in records]
+    return "\n".join(lines) + "\n"

@@ -207,7 +207,7 @@ def _svg_open(width: float, height: float, title: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_num(width)}" '
         f'height="{_num(height)}" viewBox="0 0 {_num(width)} {_num(height)}" xml:space="preserve" '
-        f'{_FONT} role="img"><title>{_e(title)}</title>'
+        f'style="white-space:pre" {_FONT} role="img"><title>{_e(title)}</title>'
         f'<rect width="{_num(width)}" height="{_num(height)}" fill="#FFFFFF"/>'
     )
 
@@ -814,7 +814,7 @@ _H_GROUP = 16  # room for a group's name above its rows
 _H_COL = 18  # one named sample's column
 _H_GRID = 720  # the grid's width when samples are not named
 _H_CHAR = 5.6  # one character of 9-px text
-_H_LEGEND_COL = 118  # one verdict's legend column
+_H_LEGEND_COL = 130  # one verdict's legend column
 _H_LEGEND_WIDTH = 4 * _H_LEGEND_COL + 290
 
 

@@ -15,9 +15,11 @@ same rules for callers that already hold DataFrames.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from . import vocab
 from .cells import UNTRUSTED_COLUMNS, neutralise, restore, untrusted
@@ -182,16 +184,7 @@ class Table:
     def rows(self) -> Iterator[list[str]]:
         """Each row as its list of cells (exactly len(columns) of them), as the original text
         (cells.restore: the lines hold the TSV form)."""
-        width = len(self.columns)
-        marked = untrusted(self.columns)
-        for line in self.lines:
-            cells = line.split("\t") if width else []
-            if len(cells) != width:
-                cells = (cells + [""] * width)[:width]
-            for i in marked:
-                if cells[i][:1] == "'":
-                    cells[i] = restore(cells[i])
-            yield cells
+        return _cells_of(self.lines, self.columns)
 
     def records(self) -> Iterator[dict[str, str]]:
         for cells in self.rows():
@@ -200,6 +193,109 @@ class Table:
     def tsv_bytes(self) -> bytes:
         """The table as written by records_tsv_bytes (header line, '\\n' after every line)."""
         return ("\n".join(["\t".join(self.columns), *self.lines]) + "\n").encode("utf-8")
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.lines)
+
+
+def _cells_of(lines: Iterable[str], columns: Sequence[str]) -> Iterator[list[str]]:
+    """Table.rows for any iterable of lines."""
+    width = len(columns)
+    marked = untrusted(columns)
+    for line in lines:
+        cells = line.split("\t") if width else []
+        if len(cells) != width:
+            cells = (cells + [""] * width)[:width]
+        for i in marked:
+            if cells[i][:1] == "'":
+                cells[i] = restore(cells[i])
+        yield cells
+
+
+class FileTable:
+    """A table read from a TSV file each time its rows are asked for (Table's interface for the
+    workbook writer): a batch table is streamed from disk, never held in memory.
+
+    `source` is a path, or an open text file (rewound for every pass). n_rows is counted once.
+    """
+
+    def __init__(self, source: str | os.PathLike[str] | IO[str]) -> None:
+        self.source = source
+        with self._open() as handle:
+            self.columns = handle.readline().rstrip("\r\n").split("\t")
+            self.n_rows = sum(1 for line in handle if line.rstrip("\r\n"))
+
+    @contextmanager
+    def _open(self) -> Iterator[IO[str]]:
+        if isinstance(self.source, str | os.PathLike):
+            with open(self.source, encoding="utf-8", newline="") as handle:
+                yield handle
+        else:
+            self.source.seek(0)
+            yield self.source
+
+    def _lines(self) -> Iterator[str]:
+        with self._open() as handle:
+            handle.readline()
+            for line in handle:
+                line = line.rstrip("\r\n")
+                if line:
+                    yield line
+
+    def rows(self) -> Iterator[list[str]]:
+        return _cells_of(self._lines(), self.columns)
+
+    def records(self) -> Iterator[dict[str, str]]:
+        for cells in self.rows():
+            yield dict(zip(self.columns, cells, strict=True))
+
+
+class TsvWriter:
+    """A TSV written line by line to a temporary file beside its target, renamed into place by
+    commit() (fileio's atomic rule: a reader sees the old file or the whole new one)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], columns: Sequence[str], *, header: bool = True
+    ) -> None:
+        from .. import fileio
+
+        self.target = Path(path)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.temp = fileio.temp_name(self.target)
+        self.columns = list(columns)
+        self.n_rows = 0
+        self._handle: IO[str] | None = open(  # noqa: SIM115
+            self.temp, "w", encoding="utf-8", newline="\n"
+        )
+        if header:
+            self._handle.write("\t".join(self.columns) + "\n")
+
+    def write(self, line: str) -> None:
+        assert self._handle is not None
+        self._handle.write(line + "\n")
+        self.n_rows += 1
+
+    def write_record(self, record: Mapping[str, object]) -> None:
+        self.write("\t".join(_cell(record.get(c), c) for c in self.columns))
+
+    def commit(self) -> Path:
+        from .. import fileio
+
+        assert self._handle is not None
+        with fileio.writing(self.target):
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            self._handle = None
+            os.replace(self.temp, self.target)
+        return self.target
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self.temp.unlink(missing_ok=True)
 
 
 def read_header(path: str | os.PathLike[str]) -> list[str]:
@@ -263,6 +359,97 @@ class SampleRecords(Mapping[str, list[dict[str, str]]]):
 
     def __len__(self) -> int:
         return len(self.by_sample)
+
+
+class ShardIndex:
+    """Where each sample's rows are in a set of shard TSVs, from one pass over each file: a few
+    byte spans per sample, so the batch tables are written sample by sample, in sample order,
+    without holding them (read_by_sample holds every line).
+
+    Only rows of the `wanted` samples are indexed. `seen(sample, row)` is called with each such
+    row as {column: text} (the file's own columns), e.g. to gather the drugs. lines(sample)
+    gives the sample's rows as lines in `columns` (read_by_sample's rules: a file with other
+    columns has its cells moved, a short row is padded; blank lines skipped; '\r\n' read as
+    '\n'), files in the order given.
+    """
+
+    _MAX_OPEN = 64
+
+    def __init__(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        columns: Sequence[str],
+        wanted: set[str] | frozenset[str],
+        seen: Callable[[str, dict[str, str]], None] | None = None,
+    ) -> None:
+        self.columns = list(columns)
+        self.paths = [Path(p) for p in paths]
+        self.headers: list[list[str]] = []
+        self.spans: dict[str, list[list[int]]] = {}
+        self._handles: dict[int, IO[bytes]] = {}
+        for k, path in enumerate(self.paths):
+            with open(path, "rb") as handle:
+                first = handle.readline()
+                header = first.decode("utf-8").rstrip("\r\n").split("\t")
+                self.headers.append(header)
+                index = header.index("sample") if "sample" in header else -1
+                offset = len(first)
+                for raw in handle:
+                    start, offset = offset, offset + len(raw)
+                    line = raw.rstrip(b"\r\n")
+                    if not line:
+                        continue
+                    cells = line.split(b"\t")
+                    sample = (
+                        restore(cells[index].decode("utf-8")) if 0 <= index < len(cells) else ""
+                    )
+                    if sample not in wanted:
+                        continue
+                    if seen is not None:
+                        text = line.decode("utf-8").split("\t")
+                        seen(sample, dict(zip(header, text, strict=False)))
+                    spans = self.spans.setdefault(sample, [])
+                    if spans and spans[-1][0] == k and spans[-1][2] == start:
+                        spans[-1][2] = offset
+                    else:
+                        spans.append([k, start, offset])
+
+    def _handle(self, k: int) -> IO[bytes]:
+        handle = self._handles.get(k)
+        if handle is None:
+            if len(self._handles) >= self._MAX_OPEN:
+                self.close()
+            handle = self._handles[k] = open(self.paths[k], "rb")  # noqa: SIM115
+        return handle
+
+    def close(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+        self._handles = {}
+
+    def lines(self, sample: str) -> list[str]:
+        width = len(self.columns)
+        out: list[str] = []
+        for k, start, end in self.spans.get(sample, []):
+            handle = self._handle(k)
+            handle.seek(start)
+            header = self.headers[k]
+            same = header == self.columns
+            where = [] if same else [header.index(c) if c in header else -1 for c in self.columns]
+            for line in handle.read(end - start).decode("utf-8").split("\n"):
+                if line.endswith("\r"):
+                    line = line[:-1]
+                if not line:
+                    continue
+                cells = line.split("\t")
+                if same and len(cells) == len(header):
+                    out.append(line)
+                    continue
+                cells += [""] * (len(header) - len(cells))
+                if not same:
+                    cells = [cells[i] if i >= 0 else "" for i in where]
+                out.append("\t".join(cells[:width]))
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,6 +639,20 @@ def build_summary(
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS).fillna("")
 
 
+def drug_matrix_line(
+    record: Mapping[str, str], verdicts: Iterable[Mapping[str, str]], drugs: Sequence[str]
+) -> str:
+    """One sample's line of drug_matrix.tsv (drug_matrix_table) from its summary record and
+    its own verdict rows."""
+    sample = str(record["sample"])
+    if record["status"] == FAILED:
+        cells = [FAILED] * len(drugs)
+    else:
+        lookup = {str(r["drug"]): str(r["verdict"]) for r in verdicts}
+        cells = [lookup.get(drug, "no_evidence") for drug in drugs]
+    return "\t".join([_cell(sample), *cells])
+
+
 def drug_matrix_table(
     summary: Iterable[Mapping[str, str]], verdicts: Iterable[Mapping[str, str]]
 ) -> Table:
@@ -460,16 +661,11 @@ def drug_matrix_table(
     Drugs are the union over the batch, sorted by name, so every batch with the same knowledge
     base and the same verdicts gets the same columns in the same order.
     """
-    lookup = {(str(r["sample"]), str(r["drug"])): str(r["verdict"]) for r in verdicts}
-    drugs = sorted({drug for _, drug in lookup})
-    lines = []
-    for record in summary:
-        sample = str(record["sample"])
-        if record["status"] == FAILED:
-            cells = [FAILED] * len(drugs)
-        else:
-            cells = [lookup.get((sample, drug), "no_evidence") for drug in drugs]
-        lines.append("\t".join([_cell(sample), *cells]))
+    grouped: dict[str, list[Mapping[str, str]]] = {}
+    for r in verdicts:
+        grouped.setdefault(str(r["sample"]), []).append(r)
+    drugs = sorted({str(r["drug"]) for rows in grouped.values() for r in rows})
+    lines = [drug_matrix_line(r, grouped.get(str(r["sample"]), []), drugs) for r in summary]
     return Table(["sample", *drugs], lines)
 
 
@@ -477,6 +673,34 @@ def _has_no_allele(record: Mapping[str, str]) -> bool:
     """An annotated sample none of whose ERBB2 alleles decides verdicts (none called, or all set
     aside); unknown (False) when the summary has no `alleles` column."""
     return record.get("status") != FAILED and "alleles" in record and not record["alleles"]
+
+
+def drug_matrix_detail_line(
+    record: Mapping[str, str], verdicts: Iterable[Mapping[str, str]], drugs: Sequence[str]
+) -> str:
+    """One sample's line of the Excel drug matrix (drug_matrix_detail_table) from its summary
+    record and its own verdict rows; drugs in the matrix's order."""
+    sample = str(record["sample"])
+    if record["status"] == FAILED:
+        cells = [FAILED] * len(drugs)
+    else:
+        lookup = {
+            str(r["drug"]): vocab.matrix_text(
+                vocab.state_of(r.get("verdict")),
+                str(r.get("amp_tier", "") or ""),
+                str(r.get("context", "") or ""),
+            )
+            for r in verdicts
+        }
+        empty = vocab.NO_ALLELE if _has_no_allele(record) else "no_evidence"
+        cells = [lookup.get(drug, empty) for drug in drugs]
+        cells = [empty if c == "no_evidence" else c for c in cells]
+    return "\t".join([_cell(sample, "sample"), *cells])
+
+
+def matrix_drugs(drugs: Iterable[str], kinds: Mapping[str, str]) -> list[str]:
+    """The Excel drug matrix's columns: by group as in the heatmap, by name within a group."""
+    return [d for _, members in vocab.order_drugs(drugs, kinds) for d in members]
 
 
 def drug_matrix_detail_table(
@@ -487,28 +711,14 @@ def drug_matrix_detail_table(
     with its AMP tier and, unless it is the sample's own, the tumour-type context in words
     (vocab.matrix_text: 'sensitive (tier II, other tumour type)'); `no_allele` for a sample
     with no ERBB2 allele that decides verdicts, `failed` for a failed sample."""
-    lookup: dict[tuple[str, str], str] = {}
+    grouped: dict[str, list[Mapping[str, str]]] = {}
     kinds: dict[str, str] = {}
     for r in verdicts:
-        drug = str(r["drug"])
-        lookup[(str(r["sample"]), drug)] = vocab.matrix_text(
-            vocab.state_of(r.get("verdict")),
-            str(r.get("amp_tier", "") or ""),
-            str(r.get("context", "") or ""),
-        )
+        grouped.setdefault(str(r["sample"]), []).append(r)
         if r.get("drug_kind"):
-            kinds[drug] = str(r["drug_kind"])
-    drugs = [d for _, members in vocab.order_drugs({d for _, d in lookup}, kinds) for d in members]
-    lines = []
-    for record in summary:
-        sample = str(record["sample"])
-        if record["status"] == FAILED:
-            cells = [FAILED] * len(drugs)
-        else:
-            empty = vocab.NO_ALLELE if _has_no_allele(record) else "no_evidence"
-            cells = [lookup.get((sample, drug), empty) for drug in drugs]
-            cells = [empty if c == "no_evidence" else c for c in cells]
-        lines.append("\t".join([_cell(sample, "sample"), *cells]))
+            kinds[str(r["drug"])] = str(r["drug_kind"])
+    drugs = matrix_drugs({str(r["drug"]) for rows in grouped.values() for r in rows}, kinds)
+    lines = [drug_matrix_detail_line(r, grouped.get(str(r["sample"]), []), drugs) for r in summary]
     return Table(["sample", *drugs], lines)
 
 

@@ -8,16 +8,16 @@ fills from the verdict vocabulary, deterministic (fixed zip dates and document t
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import vocab
-from .tables import Table, atomic_write_bytes, excel_fills
+from .tables import FileTable, Table, excel_fills
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FIXED_DOC_TIME = "1980-01-01T00:00:00Z"
 MAX_COLUMN_WIDTH = 60
+_MAX_FRAGMENTS = 100_000  # distinct cell texts remembered per sheet (memory stays bounded)
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 # Characters XML 1.0 cannot hold; Excel's own escape for them is _xHHHH_.
@@ -76,7 +77,7 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _column_widths(table: Table) -> list[int]:
+def _column_widths(table: Table | FileTable) -> list[int]:
     """Each column as wide as its longest text (header included) + 2, between 8 and 60."""
     longest = [len(c) for c in table.columns]
     rows = table.rows()
@@ -105,7 +106,7 @@ class _Fragments(dict[str, str]):
 
 
 def _sheet_chunks(
-    table: Table,
+    table: Table | FileTable,
     selected: bool,
     style_of: Callable[[str], int | None] | None = None,
     link: tuple[str, str] | None = None,
@@ -118,7 +119,7 @@ def _sheet_chunks(
     its (cell reference, target) pairs are appended to `links` and the sheet's <hyperlinks>
     refers to them as relationships rId1, rId2... (write_excel writes the sheet's rels part)."""
     n_columns = max(len(table.columns), 1)
-    last = f"{_column_letter(n_columns)}{len(table.lines) + 1}"
+    last = f"{_column_letter(n_columns)}{table.n_rows + 1}"
     letters = [_column_letter(i) for i in range(1, len(table.columns) + 1)]
     tab = ' tabSelected="1"' if selected else ""
     cols = "".join(
@@ -154,6 +155,8 @@ def _sheet_chunks(
             parts[link_index] = f'<c r="{ref}" s="{LINK_STYLE}{_cell_xml(cells[link_index])}'
         row = "".join(parts)
         chunk.append(f'<row r="{number}">{row}</row>')
+        if len(fragments) > _MAX_FRAGMENTS:  # a column of distinct texts: start the cache anew
+            fragments.clear()
         if len(chunk) >= 2000:
             yield "".join(chunk)
             chunk = []
@@ -179,7 +182,7 @@ def _xml_attribute(text: str) -> str:
     return _xml_text(text).replace('"', "&quot;")
 
 
-def _package_parts(names: Sequence[str], tables: Sequence[Table]) -> dict[str, str]:
+def _package_parts(names: Sequence[str], tables: Sequence[Table | FileTable]) -> dict[str, str]:
     """Every part of the workbook but the worksheets."""
     sheet_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
     overrides = "".join(
@@ -194,7 +197,7 @@ def _package_parts(names: Sequence[str], tables: Sequence[Table]) -> dict[str, s
     filters = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
         f"'{_xml_text(name.replace(chr(39), chr(39) * 2))}'!$A$1:"
-        f"${_column_letter(max(len(t.columns), 1))}${len(t.lines) + 1}</definedName>"
+        f"${_column_letter(max(len(t.columns), 1))}${t.n_rows + 1}</definedName>"
         for i, (name, t) in enumerate(zip(names, tables, strict=True))
     )
     sheet_rels = "".join(
@@ -339,7 +342,7 @@ def _zip_entry(name: str) -> zipfile.ZipInfo:
 
 
 def write_excel(
-    sheets: Mapping[str, pd.DataFrame | Table],
+    sheets: Mapping[str, pd.DataFrame | Table | FileTable],
     path: str | os.PathLike[str],
     *,
     styles: Mapping[str, Callable[[str], str | None]] | None = None,
@@ -351,38 +354,47 @@ def write_excel(
     a cell's fill (a key of excel_fills(), or None) from its text. links: sheet name ->
     (column, prefix): that column's cells link to prefix + their text (e.g. the summary's
     `report` column to "../" + reports/S01.html, relative to the workbook in results/batch/).
-    Streamed: each worksheet's XML goes into the zip in pieces. Deterministic (fixed zip dates
-    and document times) and atomic.
+    Streamed: each worksheet's XML goes into the zip in pieces, the zip straight into a temporary
+    file beside `path` (a FileTable's rows are read from disk), so memory does not follow the
+    tables' size. Deterministic (fixed zip dates and document times) and atomic.
     """
+    from .. import fileio
+
     names = [name[:31] for name in sheets]
-    tables = [t if isinstance(t, Table) else Table.from_frame(t) for t in sheets.values()]
+    tables: list[Table | FileTable] = [
+        t if isinstance(t, Table | FileTable) else Table.from_frame(t) for t in sheets.values()
+    ]
     ids = style_ids()
     style_funcs: list[Callable[[str], int | None] | None] = []
     for name in sheets:
         func = (styles or {}).get(name)
         style_funcs.append(None if func is None else _style_id_func(func, ids))
     sheet_links = [(links or {}).get(name) for name in sheets]
-    buffer = io.BytesIO()
-    # Level 1: a third of level 6's time on ~50 MB of XML, for a file ~1.3x the size.
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-        parts = _package_parts(names, tables)
-        for name, text in parts.items():
-            book.writestr(_zip_entry(name), text)
-        for i, table in enumerate(tables, start=1):
-            found: list[tuple[str, str]] = []
-            with book.open(_zip_entry(f"xl/worksheets/sheet{i}.xml"), "w") as sheet:
-                chunks = _sheet_chunks(table, i == 1, style_funcs[i - 1], sheet_links[i - 1], found)
-                for chunk in chunks:
-                    sheet.write(chunk.encode("utf-8"))
-            if found:
-                office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-                rels = "".join(
-                    f'<Relationship Id="rId{k}" Type="{office}/hyperlink" '
-                    f'Target="{_xml_attribute(target)}" TargetMode="External"/>'
-                    for k, (_, target) in enumerate(found, start=1)
-                )
-                book.writestr(
-                    _zip_entry(f"xl/worksheets/_rels/sheet{i}.xml.rels"),
-                    f'{XML_DECLARATION}<Relationships xmlns="{PKG_REL_NS}">{rels}</Relationships>',
-                )
-    atomic_write_bytes(path, buffer.getvalue())
+
+    def write(temp: Path) -> None:
+        # Level 1: a third of level 6's time on ~50 MB of XML, for a file ~1.3x the size.
+        with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+            parts = _package_parts(names, tables)
+            for name, text in parts.items():
+                book.writestr(_zip_entry(name), text)
+            for i, table in enumerate(tables, start=1):
+                found: list[tuple[str, str]] = []
+                with book.open(_zip_entry(f"xl/worksheets/sheet{i}.xml"), "w") as sheet:
+                    chunks = _sheet_chunks(
+                        table, i == 1, style_funcs[i - 1], sheet_links[i - 1], found
+                    )
+                    for chunk in chunks:
+                        sheet.write(chunk.encode("utf-8"))
+                if found:
+                    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+                    rels = "".join(
+                        f'<Relationship Id="rId{k}" Type="{office}/hyperlink" '
+                        f'Target="{_xml_attribute(target)}" TargetMode="External"/>'
+                        for k, (_, target) in enumerate(found, start=1)
+                    )
+                    book.writestr(
+                        _zip_entry(f"xl/worksheets/_rels/sheet{i}.xml.rels"),
+                        f'{XML_DECLARATION}<Relationships xmlns="{PKG_REL_NS}">{rels}</Relationships>',
+                    )
+
+    fileio.atomic_write_with(path, write)
