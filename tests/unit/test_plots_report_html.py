@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from erbb2_tki.outputs import report_html
+from erbb2_tki.outputs import report_html, vocab
 
 SUMMARY = pd.DataFrame(
     [
@@ -153,3 +153,33 @@ def test_write_report_files_is_deterministic(tmp_path: Path) -> None:
         assert first[key].read_bytes() == second[key].read_bytes(), key
     assert "L755S" in first["lollipop"].read_text()
     assert "kinase domain" in first["lollipop"].read_text()  # the project's transcript model
+
+
+def test_page_does_not_depend_on_the_order_of_the_rows() -> None:
+    """The page is streamed from the tables (sorted by sample, as summarize writes them); rows
+    in another order give the same page."""
+    page = report_html.verdicts_page(SUMMARY, VERDICTS)
+    shuffled = report_html.verdicts_page(
+        SUMMARY.iloc[::-1].to_dict("records"), VERDICTS.iloc[[2, 0, 3, 1]].to_dict("records")
+    )
+    assert shuffled == page
+
+
+def test_write_report_files_streams_the_tables(tmp_path: Path) -> None:
+    """What write_report_files writes from the files equals what the page and figures make of
+    the same rows in memory (read_rows restores neutralised cells as the tables' readers do)."""
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    summary = SUMMARY.assign(sample=SUMMARY["sample"].replace({"P4": "=P4"}))
+    summary.assign(sample=summary["sample"].replace({"=P4": "'=P4"})).to_csv(
+        batch / "summary.tsv", sep="\t", index=False
+    )
+    VERDICTS.to_csv(batch / "verdicts.tsv", sep="\t", index=False)
+    (batch / "alleles.tsv").write_text("")  # an empty table reads as no rows
+    paths = report_html.write_report_files(batch, tmp_path / "out")
+    assert list(report_html.read_rows(batch / "summary.tsv"))[3]["sample"] == "=P4"
+    drugs = Path(__file__).resolve().parents[2] / "annotations" / "knowledge" / "drugs.tsv"
+    kinds = vocab.read_drug_kinds(str(drugs))
+    expected = report_html.verdicts_page(summary, VERDICTS, drug_kinds=kinds)
+    assert paths["verdicts"].read_text() == expected
+    assert "No ERBB2 calls in this batch" in paths["lollipop"].read_text()

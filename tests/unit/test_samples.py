@@ -97,6 +97,25 @@ def test_bad_build_value_names_the_field(tmp_path: Path) -> None:
     assert caught.value.record == "line 2"
 
 
+@pytest.mark.parametrize(
+    ("column", "bad"), [("build", "hg18"), ("tumor_type", "BR CA"), ("sample", "..")]
+)
+def test_each_row_is_validated_after_many_valid_ones(tmp_path: Path, column: str, bad: str) -> None:
+    """Plainly valid rows skip jsonschema (a 10,000-row sheet is read at every Snakemake start):
+    a bad value after valid rows is still found, on its own line and column."""
+    good = {"sample": "S{}", "vcf": "s{}.vcf", "build": "GRCh38", "tumor_type": "BRCA"}
+    lines = ["\t".join(good)]
+    lines += ["\t".join(v.format(i) for v in good.values()) for i in range(50)]
+    row = {**{k: v.format(50) for k, v in good.items()}, column: bad}
+    lines.append("\t".join(row.values()))
+    sheet = write_sheet(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(InputError) as caught:
+        samples.read_sheet(sheet)
+    assert caught.value.record == "line 52"
+    if column != "sample":  # (sample names are checked first, with their own message)
+        assert caught.value.field == column
+
+
 def test_too_many_fields(tmp_path: Path) -> None:
     sheet = write_sheet(tmp_path, "sample\tvcf\nA\ta.vcf\textra\n")
     with pytest.raises(InputError, match="3 fields but the header has 2"):
