@@ -1,6 +1,7 @@
 # Configuration, sample sheet and shards; named input functions for the other rules.
 # Everything that is more than a lookup lives in the erbb2_tki package (samples, shards, pipeline).
 import json
+import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -89,10 +90,12 @@ def shard_rows(wildcards):
 def shard_vcfs(wildcards):
     """The VCFs (and their indexes) of one shard that exist: a missing VCF fails its sample in
     the job, with a message, instead of stopping the whole batch before it starts."""
+    # os.path.isfile, not Path.is_file: a third of the cost, 30,000 calls at 10,000 samples
+    isfile = os.path.isfile
     files = []
     for row in shard_rows(wildcards):
         for path in (row.vcf, f"{row.vcf}.tbi", f"{row.vcf}.csi"):
-            if Path(path).is_file():
+            if isfile(path):
                 files.append(path)
     return files
 
