@@ -183,3 +183,18 @@ def test_write_report_files_streams_the_tables(tmp_path: Path) -> None:
     expected = report_html.verdicts_page(summary, VERDICTS, drug_kinds=kinds)
     assert paths["verdicts"].read_text() == expected
     assert "No ERBB2 calls in this batch" in paths["lollipop"].read_text()
+
+
+def test_report_and_summary_jobs_import_no_pandas_numpy_or_matplotlib() -> None:
+    """report_figures and summarize stream text: their modules stay off the heavy libraries
+    (pandas alone was ~160 MB and ~1.8 s of every report_figures job)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import erbb2_tki.outputs.report_html, erbb2_tki.outputs.plots, erbb2_tki.batch.pipeline\n"
+        "print(' '.join(m for m in ('pandas', 'numpy', 'matplotlib') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

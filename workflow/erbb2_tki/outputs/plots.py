@@ -78,8 +78,9 @@ def records(table: Any) -> Iterable[Row]:
     if table is None:
         return []
     if hasattr(table, "to_dict"):
-        return table.astype(object).where(table.notna(), "").to_dict("records")  # type: ignore[no-any-return]
-    return table  # type: ignore[no-any-return]
+        rows: Iterable[Row] = table.astype(object).where(table.notna(), "").to_dict("records")
+        return rows
+    return table
 
 
 def _e(value: object) -> str:
@@ -524,9 +525,9 @@ def lollipop(
                     )
                 )
         for c in counts:
-            sx = _num(x(c.residue))
+            at = _num(x(c.residue))
             parts.append(
-                f'<line x1="{sx}" y1="{_num(axis_y)}" x2="{sx}" y2="{_num(y(c.n_samples))}" '
+                f'<line x1="{at}" y1="{_num(axis_y)}" x2="{at}" y2="{_num(y(c.n_samples))}" '
                 'stroke="#777777" stroke-width="1.3"/>'
             )
             ring = (
@@ -535,7 +536,7 @@ def lollipop(
                 else ('stroke="#FFFFFF" stroke-width="1"')
             )
             parts.append(
-                f'<circle cx="{sx}" cy="{_num(y(c.n_samples))}" r="5.5" '
+                f'<circle cx="{at}" cy="{_num(y(c.n_samples))}" r="5.5" '
                 f'fill="{CONSEQUENCE_COLOURS[c.consequence_class]}" {ring}>'
                 f"<title>{_e(c.label)}: {c.n_samples} sample(s) at residue {c.residue}</title>"
                 "</circle>"
