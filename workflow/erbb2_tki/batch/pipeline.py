@@ -446,6 +446,8 @@ def annotate_shard(
             )
             continue
         view_path.unlink(missing_ok=True)
+        for leftover in leftovers.get((view_path.parent, view_path.name), ()):
+            leftover.unlink(missing_ok=True)  # a kb_view.json a killed run was writing
         # A re-run must not leave an older run's outputs beside a sample that now fails, nor
         # the temporary files of a run that was killed while writing them.
         for leftover in leftovers.get((page_path.parent, page_path.name), ()) if page_path else ():
