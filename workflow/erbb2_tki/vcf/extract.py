@@ -33,11 +33,9 @@ import functools
 import itertools
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from .. import __version__, fileio
 from ..errors import InputError
@@ -123,33 +121,15 @@ def _split_header(chunks: Iterator[bytes], where: str) -> tuple[bytes, bytes, in
     )
 
 
-def _chr17_line_starts(
-    buf: bytes, upto: int, names: Iterable[bytes] = (b"chr17", b"17")
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """(starts, ends) of the lines in buf[:upto] that begin with one of `names` and a tab, and
-    the count of newlines in buf[:upto].
+@functools.lru_cache(maxsize=16)
+def _line_pattern(names: frozenset[bytes]) -> re.Pattern[bytes]:
+    """A newline, then one of `names` and a tab (a record on chromosome 17), then its POS field.
 
-    buf[0] is the newline that ends the previous line, buf[upto] a newline. One vectorised pass
-    finds every line start and tests its first bytes: every spelling in one scan, no Python loop
-    over lines.
+    One regular-expression pass finds every spelling at once; the regex engine skips from
+    newline to newline in C, so lines of other contigs cost no Python work at all.
     """
-    arr = np.frombuffer(buf, dtype=np.uint8, count=upto + 1)
-    newlines = np.flatnonzero(arr == 10)
-    begin = newlines[:-1] + 1
-    stop = newlines[1:]
-    wanted = [name + b"\t" for name in names]
-    padded = np.frombuffer(
-        buf[: upto + 1] + b"\0" * (max(map(len, wanted), default=0) + 1), dtype=np.uint8
-    )
-    hit = np.zeros(len(begin), dtype=bool)
-    for word in wanted:
-        match = padded[begin] == word[0]
-        for k in range(1, len(word)):
-            if not match.any():
-                break
-            match &= padded[begin + k] == word[k]
-        hit |= match
-    return begin[hit], stop[hit], len(newlines) - 1
+    words = sorted(names, key=lambda name: (-len(name), name))
+    return re.compile(b"\n(" + b"|".join(re.escape(w) for w in words) + b")\t([^\t\n]*)")
 
 
 def _stream_text(
@@ -158,28 +138,33 @@ def _stream_text(
     end: int,
     where: str,
     names: Iterable[bytes] = (b"chr17", b"17"),
+    reread: Callable[[], Iterator[bytes]] | None = None,
 ) -> tuple[bytes, list[bytes], set[bytes]]:
     """(header, region records, chr17 spellings seen) by scanning every line as bytes.
 
-    Only chr17/17 lines are looked at (a vectorised test of each line's first bytes), and of
-    those only the ones whose POS could matter are split, so the cost stays close to that of
-    reading (and decompressing) the file. Memory is bounded by the chunk size.
+    Only chromosome-17 lines are looked at (one regex pass over each chunk finds them, whatever
+    the spelling and wherever they are in the file), and of those only the ones whose POS could
+    matter are split, so the cost stays close to that of reading (and decompressing) the file.
+    Memory is bounded by the chunk size. `reread` gives the text again from the start: only
+    used to name the line of a malformed record in the error.
     """
-    header, rest, line_no = _split_header(chunks, where)
+    header, rest, _ = _split_header(chunks, where)
+    pattern = _line_pattern(frozenset(names))
     records: list[bytes] = []
     seen: set[bytes] = set()
 
-    def scan(buf: bytes, upto: int) -> int:
-        """Region records of buf[:upto]; returns the number of newlines before upto."""
-        starts, stops, newlines = _chr17_line_starts(buf, upto, names)
-        for begin, stop in zip(starts.tolist(), stops.tolist(), strict=True):
-            line = buf[begin:stop]
-            tab1 = line.find(b"\t")
-            tab2 = line.find(b"\t", tab1 + 1)
+    def scan(buf: bytes, upto: int, base: int) -> None:
+        """Region records of buf[:upto]; buf[0] is a newline, buf[1] is at offset `base`."""
+        for match in pattern.finditer(buf, 0, upto):
+            name, field = match.group(1, 2)
             try:
-                pos = int(line[tab1 + 1 : tab2])
+                pos: int | None = int(field)
             except ValueError:
                 pos = None
+            begin = match.start() + 1
+            stop = buf.find(NEWLINE, match.end(), upto + 1)
+            line = buf[begin:stop]
+            seen.add(name)
             if pos is not None and (
                 pos > end
                 or (
@@ -189,30 +174,44 @@ def _stream_text(
                     and len(line) <= start - pos
                 )
             ):
-                seen.add(line[:tab1])
                 continue  # cannot overlap the region: its REF is shorter than the gap
             try:
                 pos, ref_end = _record_span(line, where, None)
             except InputError as err:
-                err.record = f"line {line_no + buf.count(NEWLINE, 0, begin)}"
+                err.record = _line_at(header, reread, base + begin - 1)
                 raise
-            seen.add(line[:tab1])
             if pos <= end and ref_end >= start:
                 records.append(line.rstrip(b"\r"))
-        return newlines
 
     carry = b"\n" + rest  # a leading newline: every line starts right after a newline
+    base = len(header)  # offset in the text of carry[1]
     for chunk in chunks:
         buf = carry + chunk
         last = buf.rfind(b"\n")
         if last <= 0:
             carry = buf
             continue
-        line_no += scan(buf, last)
+        scan(buf, last, base)
         carry = buf[last:]
+        base += last
     if len(carry) > 1:
-        scan(carry + b"\n", len(carry))
+        scan(carry + b"\n", len(carry), base)
     return header, records, seen
+
+
+def _line_at(header: bytes, reread: Callable[[], Iterator[bytes]] | None, offset: int) -> str:
+    """'line N' of the text byte at `offset` (counted again from the start: errors only)."""
+    if reread is None:
+        return f"byte {offset + 1} of the text"
+    newlines = 0
+    seen = 0
+    for chunk in reread():
+        take = min(len(chunk), offset - seen)
+        newlines += chunk.count(NEWLINE, 0, take)
+        seen += take
+        if seen >= offset:
+            break
+    return f"line {newlines + 1}"
 
 
 def _iter_bcf_region(
@@ -452,7 +451,12 @@ def _extract(
             )
     if records is None:
         header, records, seen = _stream_text(
-            vcf_bgzf.iter_text(source, kind), start, end, where, chr17
+            vcf_bgzf.iter_text(source, kind),
+            start,
+            end,
+            where,
+            chr17,
+            reread=lambda: vcf_bgzf.iter_text(source, kind, threads=1),
         )
         method = "stream"
     for name in sorted(seen):
