@@ -59,6 +59,7 @@ def inflate_threads() -> int:
         cpus = os.cpu_count() or 1
     return max(1, min(MAX_INFLATE_THREADS, cpus))
 
+
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 
 
@@ -329,21 +330,25 @@ def _read_ahead(make: Callable[[], Iterator[bytes]], depth: int = 2) -> Iterator
     chunks: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def offer(item: object) -> bool:
+        """Put `item` in the queue unless the consumer has gone; False if it has."""
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         source = make()
         try:
             for item in source:
-                while not stop.is_set():
-                    try:
-                        chunks.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(item):
                     return
-            chunks.put(_DONE)
+            offer(_DONE)
         except BaseException as err:  # handed to the consumer, raised there
-            chunks.put(err)
+            offer(err)
         finally:
             source.close()  # type: ignore[attr-defined]
 
@@ -359,12 +364,7 @@ def _read_ahead(make: Callable[[], Iterator[bytes]], depth: int = 2) -> Iterator
             yield item
     finally:
         stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                chunks.get_nowait()
-            except queue.Empty:
-                pass
-            worker.join(timeout=0.05)
+        worker.join()
 
 
 def bgzf_block(buf: bytes | memoryview, at: int) -> tuple[int, int] | None:
@@ -406,7 +406,7 @@ def _inflate_one(
     fast = inflater()
     crc, isize = struct.unpack_from("<II", buf, at + size - 8)
     try:
-        data = fast.decompress(buf[data_start : at + size - 8], -15)
+        data = fast.decompress(buf[data_start : at + size - 8], -15, max(isize, 1))
     except _inflate_errors() as err:
         raise _corrupt(path, f"a BGZF block does not decompress ({err})") from None
     if len(data) != isize or fast.crc32(data) != crc:

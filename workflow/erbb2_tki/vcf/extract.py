@@ -153,9 +153,10 @@ def _stream_text(
     records: list[bytes] = []
     seen: set[bytes] = set()
 
-    def scan(buf: bytes, upto: int, base: int) -> None:
-        """Region records of buf[:upto]; buf[0] is a newline, buf[1] is at offset `base`."""
-        for match in pattern.finditer(buf, 0, upto):
+    def scan(buf: bytes, begin_at: int, upto: int, base: int) -> None:
+        """Region records of the lines of buf[begin_at:upto]: buf[begin_at] and buf[upto] are
+        newlines; buf[0] is at offset `base` of the text."""
+        for match in pattern.finditer(buf, begin_at, upto):
             name, field = match.group(1, 2)
             try:
                 pos: int | None = int(field)
@@ -178,24 +179,31 @@ def _stream_text(
             try:
                 pos, ref_end = _record_span(line, where, None)
             except InputError as err:
-                err.record = _line_at(header, reread, base + begin - 1)
+                err.record = _line_at(header, reread, base + begin)
                 raise
             if pos <= end and ref_end >= start:
                 records.append(line.rstrip(b"\r"))
 
-    carry = b"\n" + rest  # a leading newline: every line starts right after a newline
-    base = len(header)  # offset in the text of carry[1]
+    # `carry`: the text since the last newline scanned, that newline first (a leading newline
+    # for the first line), at offset `base` - 1. Each chunk is scanned where it lies (no copy of
+    # a whole chunk); only the line that straddles two chunks is joined.
+    carry = b"\n" + rest
+    base = len(header)
     for chunk in chunks:
-        buf = carry + chunk
-        last = buf.rfind(b"\n")
-        if last <= 0:
-            carry = buf
+        first = chunk.find(NEWLINE)
+        if first < 0:
+            carry += chunk
             continue
-        scan(buf, last, base)
-        carry = buf[last:]
-        base += last
+        joined = carry + chunk[: first + 1]
+        scan(joined, 0, len(joined) - 1, base - 1)
+        base += len(joined) - 1
+        last = chunk.rfind(NEWLINE)
+        if last > first:
+            scan(chunk, first, last, base - first - 1)
+            base += last - first
+        carry = chunk[last:]
     if len(carry) > 1:
-        scan(carry + b"\n", len(carry), base)
+        scan(carry + NEWLINE, 0, len(carry), base - 1)
     return header, records, seen
 
 
