@@ -13,6 +13,7 @@ fast path that cannot prove its answer falls back and says why in the note.
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import random
 import shutil
@@ -259,3 +260,157 @@ def test_foreign_bcf_index_is_ignored(tmp_path):
     result = extract_sample(tmp_path / "a.bcf", tmp_path / "out.vcf.gz", build="GRCh38")
     assert normalised(records_of(tmp_path / "out.vcf.gz")) == normalised(oracle(texts[0], "chr17"))
     assert result.method == "stream" and "ignored" in result.note
+
+
+# --------------------------------------------------------------------------------------------
+# The streaming scan's own code paths: chunk boundaries, threads, inflaters
+# --------------------------------------------------------------------------------------------
+
+ALL_NAMES = frozenset(name.encode() for name in CHR17_ALIASES) | {b"NC_000017.10", b"CM000679.1"}
+
+
+def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
+    """`data` cut at the given offsets (sorted, duplicates kept: empty pieces too)."""
+    points = [0, *sorted(min(c, len(data)) for c in cuts), len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(points)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(0, 50),
+    chr17=st.sampled_from(CHR17_ALIASES),
+    cuts=st.lists(st.integers(0, 20000), max_size=40),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+)
+def test_scan_finds_every_record_wherever_the_chunks_are_cut(
+    seed, n, chr17, cuts, crlf, final_newline
+):
+    """The text arrives in pieces cut anywhere (inside a name, a tab, a CRLF, a header line):
+    the records found are the oracle's, whatever the cuts."""
+    from erbb2_tki.vcf.extract import _stream_text
+
+    rng = random.Random(seed)
+    others = OTHERS["17" if chr17 == "17" else "chr17"]
+    order = [others[0], others[1], chr17, others[2]]
+    records = make_records(rng, chr17, others, n)
+    rng.shuffle(records)  # any order: the scan must not care
+    text = header(order) + "".join(r + "\n" for r in records)
+    if not final_newline:
+        text = text.rstrip("\n")
+    data = text.encode()
+    if crlf:
+        data = data.replace(b"\n", b"\r\n")
+    head, found, seen = _stream_text(iter(split_at(data, cuts)), START, END, "x", ALL_NAMES)
+    assert head.replace(b"\r\n", b"\n") == header(order).encode()
+    got = sorted(r.decode() for r in found)
+    assert got == sorted(oracle(text, chr17))
+    assert seen <= {chr17.encode()}
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("chunk", [1, 97, 4096, 1 << 22])
+@pytest.mark.parametrize("kind", ["plain", "gzip", "bgzf"])
+def test_text_is_the_same_for_every_thread_count_and_chunk_size(tmp_path, kind, chunk, threads):
+    """Threaded BGZF inflation (blocks inflated out of order, yielded in order), the read-ahead
+    thread for gzip/plain and any chunk size give the file's exact text, and with it the
+    oracle's records; records are split across BGZF blocks (blocks of 100-700 bytes)."""
+    from erbb2_tki.vcf import bgzf as vcf_bgzf
+    from erbb2_tki.vcf.extract import _stream_text
+
+    rng = random.Random(f"{kind}{chunk}{threads}")
+    order = ["chr2", "chr16", "chr17", "chr18"]
+    records = make_records(rng, "chr17", ["chr2", "chr16", "chr18"], 400)
+    rng.shuffle(records)
+    text = header(order) + "".join(r + "\n" for r in records)
+    data = text.encode()
+    path = tmp_path / "in.vcf.gz"
+    if kind == "plain":
+        path.write_bytes(data)
+    elif kind == "gzip":
+        # Several members, as `cat a.gz b.gz` makes.
+        path.write_bytes(gzip.compress(data[:5000]) + gzip.compress(data[5000:]))
+    else:
+        with open(path, "wb") as handle:
+            at = 0
+            while at < len(data):
+                size = rng.randint(100, 700)
+                handle.write(vcf_bgzf._bgzf_blocks(data[at : at + size], 6))
+                at += size
+            handle.write(vcf_bgzf.BGZF_EOF)
+    assert vcf_bgzf.sniff(path) == kind
+    pieces = list(vcf_bgzf.iter_text(path, kind, chunk=chunk, threads=threads))
+    assert b"".join(pieces) == data
+    _, found, _ = _stream_text(
+        vcf_bgzf.iter_text(path, kind, chunk=chunk, threads=threads), START, END, "x", ALL_NAMES
+    )
+    assert sorted(r.decode() for r in found) == sorted(oracle(text, "chr17"))
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_damaged_block_late_in_the_file_is_an_error_with_threads_too(tmp_path, threads):
+    """A bad CRC in a block far from the start stops the stream with InputError (never a
+    shorter answer), however many blocks other threads have inflated past it."""
+    from erbb2_tki.errors import InputError
+    from erbb2_tki.vcf import bgzf as vcf_bgzf
+
+    rng = random.Random(7)
+    order = ["chr2", "chr16", "chr17", "chr18"]
+    records = make_records(rng, "chr17", ["chr2", "chr16", "chr18"], 600)
+    text = (header(order) + "".join(r + "\n" for r in records)).encode()
+    blocks = [vcf_bgzf._bgzf_blocks(text[at : at + 300], 6) for at in range(0, len(text), 300)]
+    bad = bytearray(blocks[len(blocks) * 3 // 4])
+    bad[-8] ^= 0xFF  # the CRC
+    blocks[len(blocks) * 3 // 4] = bytes(bad)
+    path = tmp_path / "bad.vcf.gz"
+    path.write_bytes(b"".join(blocks) + vcf_bgzf.BGZF_EOF)
+    with pytest.raises(InputError, match="checksum"):
+        for _ in vcf_bgzf.iter_text(path, "bgzf", chunk=1000, threads=threads):
+            pass
+    with pytest.raises(InputError, match="checksum"):
+        extract_sample(path, tmp_path / "out.vcf.gz", build="GRCh38")
+    assert not (tmp_path / "out.vcf.gz").exists()
+
+
+@pytest.mark.parametrize("kind", ["plain", "gzip", "bgzf"])
+def test_a_malformed_record_deep_in_the_file_names_its_line(tmp_path, kind):
+    from erbb2_tki.errors import InputError
+    from erbb2_tki.vcf import bgzf as vcf_bgzf
+
+    order = ["chr2", "chr16", "chr17", "chr18"]
+    records = sorted(
+        make_records(random.Random(3), "chr17", ["chr2", "chr16", "chr18"], 3000),
+        key=sort_key(order),
+    )
+    bad_at = len(records) - 5
+    records.insert(bad_at, f"chr17\t{START + 10}\tbad\tA")  # fewer than 8 columns
+    text = header(order) + "".join(r + "\n" for r in records)
+    path = tmp_path / "in.vcf"
+    path.write_text(text)
+    if kind == "gzip":
+        path = tmp_path / "in.vcf.gz"
+        path.write_bytes(gzip.compress(text.encode()))
+    elif kind == "bgzf":
+        path = bgzip_text(tmp_path / "in.vcf.gz", text, 500)
+    assert vcf_bgzf.sniff(path) == kind
+    with pytest.raises(InputError) as err:
+        extract_sample(path, tmp_path / "out.vcf.gz", build="GRCh38")
+    assert err.value.record == f"line {header(order).count(chr(10)) + bad_at + 1}"
+
+
+def test_zlib_is_the_fallback_inflater(tmp_path, monkeypatch):
+    """Without python-isal the same text comes out of zlib (the dependency is a speed-up)."""
+    import zlib
+
+    from erbb2_tki.vcf import bgzf as vcf_bgzf
+
+    text = (header(["chr17"]) + "chr17\t39700000\t.\tA\tG\t50\tPASS\tDP=1\tGT\t0/1\n" * 500).encode()
+    path = bgzip_text(tmp_path / "in.vcf.gz", text.decode(), 700)
+    fast = list(vcf_bgzf.iter_text(path, "bgzf", chunk=2000, threads=2))
+    monkeypatch.setattr(vcf_bgzf, "inflater", lambda: zlib)
+    slow = list(vcf_bgzf.iter_text(path, "bgzf", chunk=2000, threads=2))
+    gz = tmp_path / "in.gz"
+    gz.write_bytes(gzip.compress(text))
+    assert b"".join(fast) == b"".join(slow) == text
+    assert b"".join(vcf_bgzf.iter_text(gz, "gzip", threads=1)) == text

@@ -102,6 +102,8 @@ def _split_header(chunks: Iterator[bytes], where: str) -> tuple[bytes, bytes, in
     """(header up to and including the #CHROM line, the text after it, header line count)."""
     buf = b""
     for chunk in chunks:
+        if not chunk:
+            continue  # an empty BGZF block (htslib writes some) or an empty read
         buf += chunk
         idx = 0 if buf.startswith(b"#CHROM") else buf.find(b"\n#CHROM")
         if idx >= 0:
