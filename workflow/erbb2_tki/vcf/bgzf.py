@@ -418,7 +418,8 @@ def _inflate_blocks(
     path: str | os.PathLike[str], buf: bytes, blocks: list[tuple[int, int, int]]
 ) -> bytes:
     """The checked content of consecutive BGZF blocks (at, size, data start) of `buf`, joined."""
-    return b"".join(_inflate_one(path, buf, at, size, start) for at, size, start in blocks)
+    with memoryview(buf) as view:  # no copy of each block's compressed bytes
+        return b"".join(_inflate_one(path, view, at, size, start) for at, size, start in blocks)
 
 
 def _corrupt(path: str | os.PathLike[str], what: str) -> InputError:

@@ -7,9 +7,12 @@ them. Methods, fastest first:
 - bisection: a sorted bgzipped VCF without an index. BGZF blocks decompress independently, so a
   binary search over block offsets (first complete record of a block, compared by the header's
   ##contig order and position) finds chr17 in a few dozen block reads;
-- stream: plain text, plain gzip, BCF without index, or anything bisection cannot trust
-  (no ##contig order, a record out of order, a contig the header does not declare). Lines are
-  scanned as bytes and only chr17 lines are parsed.
+- stream: plain text, plain gzip, BCF without index, an unindexed bgzipped file not declared
+  sorted, or anything bisection cannot trust (no ##contig order, a record out of order, a
+  contig the header does not declare). The text is inflated by ISA-L (BGZF blocks on a few
+  threads, bgzf.py) while one regular-expression pass per chunk finds the lines of chromosome 17
+  under every spelling contigs.py accepts; only those lines are parsed, and other contigs'
+  lines cost no Python work.
 
 Which records are "in the region": chromosome 17 (spelled chr17 or 17) and overlapping
 [start, end] by their reference span, POS..END where END is INFO END when present, else
