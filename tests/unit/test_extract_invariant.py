@@ -405,7 +405,9 @@ def test_zlib_is_the_fallback_inflater(tmp_path, monkeypatch):
 
     from erbb2_tki.vcf import bgzf as vcf_bgzf
 
-    text = (header(["chr17"]) + "chr17\t39700000\t.\tA\tG\t50\tPASS\tDP=1\tGT\t0/1\n" * 500).encode()
+    text = (
+        header(["chr17"]) + "chr17\t39700000\t.\tA\tG\t50\tPASS\tDP=1\tGT\t0/1\n" * 500
+    ).encode()
     path = bgzip_text(tmp_path / "in.vcf.gz", text.decode(), 700)
     fast = list(vcf_bgzf.iter_text(path, "bgzf", chunk=2000, threads=2))
     monkeypatch.setattr(vcf_bgzf, "inflater", lambda: zlib)

@@ -14,7 +14,7 @@ them. Methods, fastest first:
   under every spelling contigs.py accepts; only those lines are parsed, and other contigs'
   lines cost no Python work.
 
-Which records are "in the region": chromosome 17 (spelled chr17 or 17) and overlapping
+Which records are "in the region": chromosome 17 (any spelling contigs.py accepts) and overlapping
 [start, end] by their reference span, POS..END where END is INFO END when present, else
 POS + len(REF) - 1. This is tabix's rule, so all three methods agree; it keeps a gVCF <*> block
 or a large <DUP> that starts before the region and reaches into it (a DUP over ERBB2 is exactly
@@ -184,7 +184,7 @@ def _stream_text(
             try:
                 pos, ref_end = _record_span(line, where, None)
             except InputError as err:
-                err.record = _line_at(header, reread, base + begin)
+                err.record = _line_at(reread, base + begin)
                 raise
             if pos <= end and ref_end >= start:
                 records.append(line.rstrip(b"\r"))
@@ -212,7 +212,7 @@ def _stream_text(
     return header, records, seen
 
 
-def _line_at(header: bytes, reread: Callable[[], Iterator[bytes]] | None, offset: int) -> str:
+def _line_at(reread: Callable[[], Iterator[bytes]] | None, offset: int) -> str:
     """'line N' of the text byte at `offset` (counted again from the start: errors only)."""
     if reread is None:
         return f"byte {offset + 1} of the text"
