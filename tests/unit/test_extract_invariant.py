@@ -416,3 +416,25 @@ def test_zlib_is_the_fallback_inflater(tmp_path, monkeypatch):
     gz.write_bytes(gzip.compress(text))
     assert b"".join(fast) == b"".join(slow) == text
     assert b"".join(vcf_bgzf.iter_text(gz, "gzip", threads=1)) == text
+
+
+@pytest.mark.parametrize("kind", ["plain", "gzip", "bgzf"])
+def test_stopping_early_stops_the_threads(tmp_path, kind):
+    """A reader closed after its first chunk (bisection, an error in the scan) leaves no thread
+    behind."""
+    import threading
+
+    from erbb2_tki.vcf import bgzf as vcf_bgzf
+
+    text = (header(["chr17"]) + "chr17\t1\t.\tA\tG\t50\tPASS\tDP=1\tGT\t0/1\n" * 5000).encode()
+    path = tmp_path / "in.vcf"
+    path.write_bytes(text)
+    if kind == "gzip":
+        path.write_bytes(gzip.compress(text))
+    elif kind == "bgzf":
+        bgzip_text(path, text.decode(), 1000)
+    before = threading.active_count()
+    chunks = vcf_bgzf.iter_text(path, kind, chunk=2048, threads=3)
+    assert next(chunks)
+    chunks.close()
+    assert threading.active_count() == before
