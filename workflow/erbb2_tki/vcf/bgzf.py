@@ -20,10 +20,12 @@ import struct
 import threading
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 from ..errors import InputError
 
@@ -482,6 +484,8 @@ def iter_bgzf(
         for buf, blocks in _block_runs(path, chunk, start):
             yield _inflate_blocks(path, buf, blocks)
         return
+    from concurrent.futures import ThreadPoolExecutor  # only here: it imports logging
+
     # Smaller reads keep every thread busy and the memory in flight small (~4 MB of text each).
     step = min(chunk, 1 << 20)
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="erbb2-tki-inflate")
