@@ -5,9 +5,10 @@ so every block's size and CRC are checked and a cut or damaged file is an InputE
 
 Inflating is the cost of streaming a whole file, so it is done by ISA-L (python-isal, a
 dependency with wheels for x86_64 and aarch64; 2-3x zlib's speed) when it is installed, else by
-zlib. BGZF blocks are independent, so a long BGZF stream is inflated by a few threads (both
-inflaters release the GIL) while the caller scans the text; gzip and plain text are read ahead
-by one thread. Memory stays bounded: a few chunks of a few megabytes are in flight at a time.
+zlib. In one thread, gzip and BGZF alike go through ISA-L's gzip reader. When CPUs are idle
+(inflate_threads), a BGZF stream's blocks, which are independent, are inflated by a few threads
+(the inflaters release the GIL) while the caller scans the text, and gzip and plain text are
+read ahead by one thread. Memory stays bounded: a few chunks of a few megabytes are in flight.
 """
 
 from __future__ import annotations
