@@ -2,6 +2,7 @@
 # Everything that is more than a lookup lives in the erbb2_tki package (samples, shards, pipeline).
 import json
 import os
+from functools import cache
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -82,32 +83,53 @@ wildcard_constraints:
     shard=r"\d+",
 
 
+SHARD_ROWS = {
+    k: [SAMPLE_BY_NAME[name] for name in names] for k, names in SHARDS.items()
+}
+
+
 def shard_rows(wildcards):
     """The sample rows of one shard (an unknown shard has none)."""
-    return [SAMPLE_BY_NAME[name] for name in SHARDS.get(int(wildcards.shard), [])]
+    return SHARD_ROWS.get(int(wildcards.shard), [])
 
 
-def shard_vcfs(wildcards):
-    """The VCFs (and their indexes) of one shard that exist: a missing VCF fails its sample in
-    the job, with a message, instead of stopping the whole batch before it starts."""
+# Input and params functions are called more than once per job while Snakemake plans and runs
+# (and for every job at 1,000s of samples); what they compute is fixed for one Snakemake
+# process, so it is computed once per shard (one stat per VCF and index, one digest).
+
+
+@cache
+def _shard_vcfs(shard):
     # os.path.isfile, not Path.is_file: a third of the cost, 30,000 calls at 10,000 samples
     isfile = os.path.isfile
     files = []
-    for row in shard_rows(wildcards):
+    for row in SHARD_ROWS.get(shard, []):
         for path in (row.vcf, f"{row.vcf}.tbi", f"{row.vcf}.csi"):
             if isfile(path):
                 files.append(path)
     return files
 
 
+def shard_vcfs(wildcards):
+    """The VCFs (and their indexes) of one shard that exist: a missing VCF fails its sample in
+    the job, with a message, instead of stopping the whole batch before it starts."""
+    return list(_shard_vcfs(int(wildcards.shard)))
+
+
+@cache
+def _shard_digest(shard, stage):
+    return pipeline.shard_digest(SHARD_ROWS.get(shard, []), stage)
+
+
 def extract_digest(wildcards):
-    return pipeline.shard_digest(shard_rows(wildcards), "extract")
+    return _shard_digest(int(wildcards.shard), "extract")
 
 
 def annotate_digest(wildcards):
-    return pipeline.shard_digest(shard_rows(wildcards), "annotate")
+    return _shard_digest(int(wildcards.shard), "annotate")
 
 
+@cache
 def _files_under(folder):
     return sorted(
         str(path)
@@ -123,13 +145,13 @@ def annotation_files(wildcards):
     """Every file of the knowledge base and transcript model: a change to one re-runs annotation.
     annotations/concordance (the CIViC cross-check tables) is not read by annotation."""
     knowledge = _files_under(ANNOTATIONS / "knowledge")
-    return knowledge + _files_under(ANNOTATIONS / "transcripts")
+    return [*knowledge, *_files_under(ANNOTATIONS / "transcripts")]
 
 
 def transcript_files(wildcards):
     """The transcript model, which sets the extracted region (span + padding). The knowledge
     base is not an input of extraction, so a knowledge-base change never re-extracts."""
-    return _files_under(ANNOTATIONS / "transcripts")
+    return list(_files_under(ANNOTATIONS / "transcripts"))
 
 
 def manifest_config(wildcards):
@@ -155,6 +177,11 @@ def on_error_setting(wildcards, input):
 
 def manifest_digest(wildcards):
     """Fingerprint of every row and its shard: the manifest is rewritten when it changes."""
+    return _manifest_digest()
+
+
+@cache
+def _manifest_digest():
     shard_of = {name: k for k, names in SHARDS.items() for name in names}
     return sample_sheet.digest(
         {**row.as_dict(), "shard": shard_of[row.sample]} for row in SAMPLES

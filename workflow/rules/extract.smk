@@ -1,30 +1,6 @@
-# Stage 1: the resolved sample list, then the ERBB2 region of every sample, one shard per job.
+# Stage 1: the ERBB2 region of every sample, one shard per job.
 # Extraction depends only on the VCFs and the sheet rows of its shard (not on annotations/),
 # so a knowledge-base update never re-extracts.
-
-
-rule sample_manifest:
-    input:
-        sheet=sheet_file,
-    output:
-        manifest=MANIFEST,
-    log:
-        "results/logs/sample_manifest/sample_manifest.log",
-    # A tiny bookkeeping job: it runs where Snakemake runs, never as a cluster job. Marked on
-    # the rule (not with `localrules:`) so that it holds under a module's rule-name prefix.
-    localrule: True
-    conda:
-        "../envs/erbb2_tki.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        config=manifest_config,
-        digest=manifest_digest,
-    shell:
-        "python -m erbb2_tki.batch.pipeline manifest --config-json {params.config:q}"
-        " --out {output.manifest:q} --log {log:q}"
 
 
 rule extract_shard:

@@ -1,11 +1,17 @@
-# Stage 3: batch tables over every shard, then the end-of-run check that lists failed samples.
+# Stage 3: batch tables and report over every shard, then the end-of-run check that lists
+# failed samples.
 
 
+# One job at the end, one Python start-up: the resolved sample list (results/batch/samples.tsv,
+# each sample with its shard), the batch tables, and the report's figures and verdict page
+# (snakemake --report report.html collects them). These used to be three jobs run one after
+# another (sample_manifest, summarize, report_figures).
 rule summarize:
     input:
-        manifest=MANIFEST,
+        sheet=sheet_file,
         shard_dirs=annotate_dirs,
     output:
+        manifest=MANIFEST,
         summary=report(
             "results/batch/summary.tsv",
             caption="../report/captions/summary.rst",
@@ -34,32 +40,6 @@ rule summarize:
             labels={"table": "Excel workbook"},
         ),
         multiqc="results/batch/erbb2_tki_mqc.tsv",
-    log:
-        "results/logs/summarize/summarize.log",
-    benchmark:
-        "results/benchmarks/summarize/summarize.tsv"
-    conda:
-        "../envs/erbb2_tki.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    params:
-        out_dir=subpath(output.summary, parent=True),
-        kb_version=KB_RELEASE["version"],
-        kb_hash=KB_RELEASE["content_hash"],
-    shell:
-        "python -m erbb2_tki.batch.pipeline summarize --manifest {input.manifest:q}"
-        " --out-dir {params.out_dir:q} --log {log:q} {input.shard_dirs:q}"
-
-
-# The report's figures and verdict page (snakemake --report report.html collects them).
-rule report_figures:
-    input:
-        summary="results/batch/summary.tsv",
-        alleles="results/batch/alleles.tsv",
-        verdicts="results/batch/verdicts.tsv",
-    output:
         lollipop=report(
             "results/report/lollipop.svg",
             caption="../report/captions/lollipop.rst",
@@ -72,25 +52,28 @@ rule report_figures:
             category="1. Batch overview",
             labels={"figure": "verdict heatmap"},
         ),
-        verdicts=report(
+        verdicts_page=report(
             "results/report/verdicts.html",
             caption="../report/captions/verdicts.rst",
             category="2. Verdicts",
             labels={"page": "verdicts"},
         ),
     log:
-        "results/logs/report_figures/report_figures.log",
+        "results/logs/summarize/summarize.log",
     benchmark:
-        "results/benchmarks/report_figures/report_figures.tsv"
+        "results/benchmarks/summarize/summarize.tsv"
     conda:
         "../envs/erbb2_tki.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=15,
+        mem_mb=2000,
+        runtime=45,
     params:
-        batch_dir=subpath(input.summary, parent=True),
-        out_dir=subpath(output.lollipop, parent=True),
+        # the sample list and its shards: the manifest is rewritten when they change
+        config=manifest_config,
+        digest=manifest_digest,
+        out_dir=subpath(output.summary, parent=True),
+        report_dir=subpath(output.lollipop, parent=True),
         annotations=str(ANNOTATIONS),
         settings=report_settings,
         # the verdict page's caption links each sample's page (results/reports/{sample}.html)
@@ -98,9 +81,10 @@ rule report_figures:
         kb_version=KB_RELEASE["version"],
         kb_hash=KB_RELEASE["content_hash"],
     shell:
-        "python -m erbb2_tki.outputs.report_html --batch-dir {params.batch_dir:q}"
-        " --out-dir {params.out_dir:q} --annotations {params.annotations:q}"
-        " {params.settings:q} --log {log:q}"
+        "python -m erbb2_tki.batch.pipeline summarize --config-json {params.config:q}"
+        " --manifest {output.manifest:q} --out-dir {params.out_dir:q}"
+        " --report-dir {params.report_dir:q} --annotations {params.annotations:q}"
+        " {params.settings:q} --log {log:q} {input.shard_dirs:q}"
 
 
 # With on_error: continue, failed samples do not stop the batch; this last job makes the run
@@ -108,7 +92,8 @@ rule report_figures:
 rule check_batch:
     input:
         summary="results/batch/summary.tsv",
-        figures=rules.report_figures.output,
+        # every output of summarize: the check runs last (see above)
+        done=rules.summarize.output,
     output:
         check="results/batch/check.txt",
     log:
@@ -123,5 +108,5 @@ rule check_batch:
         mem_mb=500,
         runtime=5,
     shell:
-        "python -m erbb2_tki.batch.pipeline check --summary {input.summary:q}"
+        "python -m erbb2_tki.batch.check --summary {input.summary:q}"
         " --out {output.check:q} --log {log:q}"

@@ -12,9 +12,12 @@ Stages and what they write (all atomically):
                page results/reports/{sample}.html (ok or failed; patient_report.py)
   summarize  results/batch/                        summary.tsv, drug_matrix.tsv, alleles.tsv,
                                                    evidence.tsv, verdicts.tsv, summary.xlsx,
-                                                   erbb2_tki_mqc.tsv
+                                                   erbb2_tki_mqc.tsv; in the workflow also the
+                                                   manifest (--config-json) and results/report/
+                                                   (--report-dir), all in one job
   check      results/batch/check.txt               only when no sample failed; else exit 1
-                                                   listing the failures
+                                                   listing the failures (the workflow runs the
+                                                   lighter `python -m erbb2_tki.batch.check`)
 
 Failure isolation: with on_error=continue an InputError (or, for robustness in a 500-sample
 batch, any other exception, reported as an internal error with its traceback in the log) fails
@@ -983,26 +986,58 @@ def write_summary(manifest: str, shard_dirs: Sequence[str], out_dir: str) -> int
 
 
 def failures_text(summary: Sequence[dict[str, str]]) -> str:
-    """The end-of-run list of failed samples ('' when none failed)."""
-    failed = [r for r in summary if r.get("status") == FAILED]
-    if not failed:
-        return ""
-    lines = [f"{len(failed)} of {len(summary)} samples failed (see results/batch/summary.tsv):"]
-    lines += [f"  {r['sample']}: {r.get('reason', '')}" for r in failed]
-    return "\n".join(lines)
+    """The end-of-run list of failed samples ('' when none failed); see batch/check.py."""
+    from .check import failures_text as text
+
+    return text(summary)
 
 
 def check(summary_path: str, out: str, log: JobLog) -> int:
-    """Exit status 0 and write `out` when every sample is ok; else 1, listing the failures."""
-    summary = tables.read_records(summary_path)
-    text = failures_text(summary)
-    if text:
-        log.failure(text)
-        return 1
-    message = f"all {len(summary)} samples ok\n"
-    log.info(message)
-    tables.atomic_write_bytes(out, message.encode("utf-8"))
-    return 0
+    """Exit status 0 and write `out` when every sample is ok; else 1, listing the failures.
+
+    The workflow runs this as `python -m erbb2_tki.batch.check` (a lighter import)."""
+    from .check import check as run_check
+
+    return run_check(summary_path, out, log)
+
+
+# ---------------------------------------------------------------------------------------------
+# The end-of-run job: manifest, batch tables, report figures and page, in one process
+
+
+def summarize_and_report(
+    manifest: str,
+    shard_dirs: Sequence[str],
+    out_dir: str,
+    *,
+    config: dict[str, Any] | None = None,
+    report_dir: str = "",
+    annotations: str = "",
+    settings: dict[str, object] | None = None,
+    log: JobLog | None = None,
+) -> list[dict[str, str]]:
+    """What rule summarize runs: one job, one Python start-up, instead of three in a row.
+
+    With `config`, first writes the manifest (the resolved sheet with each sample's shard) to
+    `manifest`; then the batch tables (summarize); with `report_dir`, the report's figures and
+    verdict page from those tables (outputs/report_html.write_report_files). Returns
+    summary.tsv's rows.
+    """
+    log = log or JobLog(None)
+    if config is not None:
+        write_manifest(config, manifest)
+        log.info(f"manifest: wrote {manifest}")
+    summary = summarize(manifest, shard_dirs, out_dir)
+    log.info(f"summarize: wrote the batch tables of {len(summary)} samples to {out_dir}")
+    if report_dir:
+        from ..outputs import report_html
+
+        paths = report_html.write_report_files(
+            out_dir, report_dir, annotations=annotations or None, config=settings or {}
+        )
+        for key, path in paths.items():
+            log.info(f"report_html: wrote {key} {path}")
+    return summary
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1059,10 +1094,28 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             )
             p.add_argument("--reports-dir", default="", help="write each sample's report page here")
 
-    p = sub.add_parser("summarize", help="batch tables from every shard")
+    p = sub.add_parser(
+        "summarize", help="batch tables from every shard (and the manifest and report figures)"
+    )
     p.add_argument("--manifest", required=True)
     p.add_argument("--out-dir", required=True)
     p.add_argument("--log")
+    p.add_argument(
+        "--config-json",
+        default="",
+        help="the workflow config as JSON: write the manifest (--manifest) from it first",
+    )
+    p.add_argument(
+        "--report-dir", default="", help="also write the report's figures and verdict page here"
+    )
+    p.add_argument("--annotations", default="", help="annotations/ folder (default: bundled)")
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a config value to print on the verdict page (repeatable)",
+    )
     p.add_argument("shard_dirs", nargs="*")
 
     p = sub.add_parser("check", help="exit non-zero listing failed samples")
@@ -1113,7 +1166,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     reports_dir=args.reports_dir,
                 )
             elif args.stage == "summarize":
-                write_summary(args.manifest, args.shard_dirs, args.out_dir)
+                summarize_and_report(
+                    args.manifest,
+                    args.shard_dirs,
+                    args.out_dir,
+                    config=json.loads(args.config_json) if args.config_json else None,
+                    report_dir=args.report_dir,
+                    annotations=args.annotations,
+                    settings=dict(
+                        item.split("=", 1) if "=" in item else (item, "") for item in args.setting
+                    ),
+                    log=log,
+                )
             elif args.stage == "check":
                 return check(args.summary, args.out, log)
         except InputError as err:
