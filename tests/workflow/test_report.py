@@ -171,8 +171,8 @@ def report_views(
         )
     for figure in ("lollipop.svg", "verdict_heatmap.svg", "verdicts.html"):
         assert (example_run / "results" / "report" / figure).is_file(), (
-            f"results/report/{figure} was not produced: the workflow must run rule report_figures "
-            "(python -m erbb2_tki.outputs.report_html) and mark its outputs with report()"
+            f"results/report/{figure} was not produced: the workflow's rule summarize must write "
+            "it (outputs/report_html.write_report_files) and mark it with report()"
         )
     _snakemake(example_run, "--report", "report.html", config=_config(example_sheet))
     report = example_run / "report.html"

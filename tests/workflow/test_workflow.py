@@ -67,11 +67,9 @@ def test_dry_run_plans_one_job_per_shard(example_sheet: Path, tmp_path: Path) ->
     n_shards = len(shards.assign(EXAMPLE_SAMPLES, shard_size=2))
     assert job_counts(run.output) == {
         "all": 1,
-        "sample_manifest": 1,
         "extract_shard": n_shards,
         "annotate_shard": n_shards,
         "summarize": 1,
-        "report_figures": 1,
         "check_batch": 1,
     }
     assert not (tmp_path / "results").exists()  # a dry run writes nothing
@@ -333,11 +331,9 @@ def test_adding_a_sample_reruns_one_shard(
     assert run.returncode == 0, run.output
     assert job_counts(run.output) == {
         "all": 1,
-        "sample_manifest": 1,
         "extract_shard": 1,
         "annotate_shard": 1,
         "summarize": 1,
-        "report_figures": 1,
         "check_batch": 1,
     }
     n_shards = shards.shard_count(7, EXAMPLE_CONFIG["shard_size"])
@@ -383,7 +379,6 @@ def test_knowledge_base_change_reannotates_without_extracting(
         "all": 1,
         "annotate_shard": 2,
         "summarize": 1,
-        "report_figures": 1,
         "check_batch": 1,
     }
     second = run_snakemake(workdir, config=config)
