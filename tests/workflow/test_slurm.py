@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from workflow_helpers import EXAMPLE_CONFIG, result_hashes, snakemake_env
+import yaml
+from workflow_helpers import EXAMPLE_CONFIG, job_counts, result_hashes, snakemake_env
 from workflow_helpers import Run as LocalRun
 
 from erbb2_tki.batch import shards
@@ -206,16 +207,31 @@ def slurm_example_run(
     return slurm
 
 
+def _shards_per_job() -> int:
+    """How many shards share one SLURM job (the profile's group-components for group `shard`)."""
+    profile = yaml.safe_load((SLURM_PROFILE / "config.yaml").read_text(encoding="utf-8"))
+    assert profile["groups"] == {"extract_shard": "shard", "annotate_shard": "shard"}
+    return int(profile.get("group-components", {}).get("shard", 1))
+
+
 def test_example_batch_runs_as_slurm_jobs(slurm_example_run: Run) -> None:
-    """The shard jobs went through sbatch: one SLURM job per shard (extract and annotate grouped) and one
-    for the batch tables and figures."""
+    """The shard jobs went through sbatch, extract and annotate grouped and several shards to a SLURM
+    job (group-components), plus one job for the manifest, batch tables and figures: the example batch
+    (4 shards at shard_size 2) is at most 3 SLURM jobs (issue 14)."""
     slurm = slurm_example_run
     n_shards = len(shards.assign(_samples(), EXAMPLE_CONFIG["shard_size"]))
-    assert slurm.output.count("Group job shard") == n_shards, slurm.tail()
-    assert slurm.output.count("Group job batch") == 1, slurm.tail()
-    assert slurm.output.count(SUBMITTED) >= n_shards + 1, slurm.tail()
-    for rule in ("extract_shard", "annotate_shard", "summarize", "report_figures"):
-        assert f"rule {rule}:" in slurm.output
+    assert n_shards == 4
+    shard_jobs = -(-n_shards // _shards_per_job())
+    assert slurm.output.count("Group job shard") == shard_jobs, slurm.tail()
+    assert slurm.output.count(SUBMITTED) == shard_jobs + 1, slurm.tail()
+    assert slurm.output.count(SUBMITTED) <= 3, slurm.tail()
+    assert job_counts(slurm.output) == {
+        "extract_shard": n_shards,
+        "annotate_shard": n_shards,
+        "summarize": 1,
+        "check_batch": 1,
+        "all": 1,
+    }
 
 
 def test_slurm_results_equal_local_results_byte_for_byte(
@@ -280,7 +296,8 @@ def test_bad_vcf_fails_on_slurm_as_locally_and_a_rerun_resumes(
     # Fix the VCF (a plain-text example VCF in its place) and re-run on SLURM: only the bad sample's
     # shard and the batch tables are redone; the clean shard's files keep their modification times.
     before = _mtimes(slurm.workdir)
-    first_submissions = slurm.output.count(SUBMITTED)
+    first_jobs = job_counts(slurm.output)
+    assert first_jobs["extract_shard"] == first_jobs["annotate_shard"] == N_SHARDS
     fixed = next(row["vcf"] for row in rows if row["vcf"].endswith(".vcf"))
     time.sleep(1.1)  # a newer mtime than every output, also on file systems with 1 s resolution
     shutil.copyfile(fixed, bad_vcf)
@@ -301,8 +318,15 @@ def test_bad_vcf_fails_on_slurm_as_locally_and_a_rerun_resumes(
     ]
     assert any(name.startswith("results/tables/") for name in untouched), sorted(before)
     assert {name: after[name] for name in untouched} == {name: before[name] for name in untouched}
-    resubmitted = rerun.output.count(SUBMITTED)
-    assert 0 < resubmitted < first_submissions, rerun.tail()
+    # Only the bad sample's shard ran again (its SLURM job holds no other shard), then the batch job.
+    assert job_counts(rerun.output) == {
+        "extract_shard": 1,
+        "annotate_shard": 1,
+        "summarize": 1,
+        "check_batch": 1,
+        "all": 1,
+    }, rerun.tail()
+    assert rerun.output.count(SUBMITTED) == 2, rerun.tail()
 
 
 def _example_rows() -> list[dict[str, str]]:

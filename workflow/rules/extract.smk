@@ -5,7 +5,7 @@
 
 rule extract_shard:
     input:
-        vcfs=shard_vcfs,
+        # the VCFs are tracked by params.digest, not listed here (see common.smk)
         transcript=transcript_files,
     output:
         shard_dir=directory("results/extract/shard_{shard}"),
@@ -20,8 +20,8 @@ rule extract_shard:
         mem_mb=1000,
         runtime=60,
     params:
-        # A shard re-runs when its own rows change (digest) or its VCFs do, not when other
-        # samples are added to the sheet.
+        # A shard re-runs when its own rows change or its VCFs or indexes do (the digest holds
+        # their size, inode, ctime and mtime), not when other samples are added to the sheet.
         digest=extract_digest,
         config=shard_job_config,
         on_error=on_error_setting,
