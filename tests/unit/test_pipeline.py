@@ -169,6 +169,71 @@ def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -
     assert "  GONE: " in text and "  TEXT: " in text
 
 
+def test_summarize_job_writes_manifest_tables_and_report_in_one_process(
+    batch: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rule summarize is one job (issue 14): the manifest, the batch tables and the report's figures
+    and page, from one `python -m erbb2_tki.batch.pipeline summarize` call; then check_batch's module
+    lists the failed samples and exits 1, the tables kept."""
+    extract_dir, _ = extract(batch)
+    root = batch["root"] / "job"
+    shard_dir = root / "annotate" / "shard_0"
+    pipeline.annotate_shard(
+        pipeline.read_manifest(batch["manifest"], 0),
+        str(extract_dir),
+        str(shard_dir),
+        annotated_dir=str(root / "annotated"),
+        tables_dir=str(root / "tables"),
+    )
+    manifest = root / "batch" / "samples.tsv"
+    log = root / "summarize.log"
+    code = pipeline.main(
+        [
+            "summarize",
+            "--config-json",
+            json.dumps(batch["config"]),
+            "--manifest",
+            str(manifest),
+            "--out-dir",
+            str(root / "batch"),
+            "--report-dir",
+            str(root / "report"),
+            "--setting=tumour_type=BRCA",
+            "--log",
+            str(log),
+            str(shard_dir),
+        ]
+    )
+    assert code == 0, log.read_text()
+    assert manifest.read_bytes() == batch["manifest"].read_bytes()
+    for name in ("summary.tsv", "drug_matrix.tsv", "verdicts.tsv", "summary.xlsx"):
+        assert (root / "batch" / name).is_file()
+    for name in ("lollipop.svg", "verdict_heatmap.svg", "verdicts.html"):
+        assert (root / "report" / name).is_file()
+    assert "tumour_type" in (root / "report" / "verdicts.html").read_text()
+    assert "report_html: wrote verdicts" in log.read_text()
+
+    from erbb2_tki.batch import check
+
+    out = root / "batch" / "check.txt"
+    check_log = root / "check.log"
+    code = check.main(
+        [
+            "--summary",
+            str(root / "batch" / "summary.tsv"),
+            "--out",
+            str(out),
+            "--log",
+            str(check_log),
+        ]
+    )
+    assert code == 1
+    assert not out.exists()
+    assert "2 of 4 samples failed" in capsys.readouterr().err
+    assert "  GONE: " in check_log.read_text()
+    assert (root / "batch" / "summary.tsv").is_file()
+
+
 def test_check_passes_when_all_ok(tmp_path: Path) -> None:
     summary = tmp_path / "summary.tsv"
     summary.write_text("sample\tstatus\treason\nA\tok\t\n")
