@@ -124,6 +124,8 @@ def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -
     stale.write_text("sample\nTEXT\n")
     killed = tables_dir / ".GOOD.alleles.tsv.x1y2z3.tmp"  # left by a run killed mid-write
     killed.write_text("sample\n")
+    killed_view = tables_dir / ".GOOD.kb_view.json.x1y2z3.tmp"  # the re-analysis record's
+    killed_view.write_text("{")
     other = tables_dir / ".GOOD.x.alleles.tsv.x1y2z3.tmp"  # another sample's: not ours to remove
     other.write_text("sample\n")
     shard_dir = root / "annotate" / "shard_0"
@@ -146,6 +148,7 @@ def test_annotate_writes_outputs_and_clears_stale_ones(batch: dict[str, Path]) -
         assert (annotated if "vcf" in suffix else tables_dir).joinpath(f"GOOD{suffix}").is_file()
     assert not stale.exists()
     assert not killed.exists()
+    assert not killed_view.exists()
     assert other.exists()
     assert not list(annotated.glob("TEXT*"))
     alleles = tables.read_tsv(shard_dir / "alleles.tsv")

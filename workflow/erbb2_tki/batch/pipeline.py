@@ -408,6 +408,10 @@ def annotate_shard(
         outputs = per_sample_outputs(annotated_dir, tables_dir, row.sample)
         page_path = Path(reports_dir) / f"{row.sample}.html" if reports_dir else None
         view_path = kb_view_path(tables_dir, row.sample)
+        # A killed run can leave the view file's temporary copy (never a valid view): removed
+        # whether the sample is kept or annotated again.
+        for leftover in leftovers.get((view_path.parent, view_path.name), ()):
+            leftover.unlink(missing_ok=True)
         extracted = extract_status.get(row.sample, {"status": FAILED, "reason": "not extracted"})
         input_digest = _sample_digest(
             static, row, extracted, extracted_path(extract_dir, row.sample)
