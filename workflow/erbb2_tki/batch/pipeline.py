@@ -1019,20 +1019,20 @@ def summarize_and_report(
     annotations: str = "",
     settings: dict[str, object] | None = None,
     log: JobLog | None = None,
-) -> list[dict[str, str]]:
+) -> int:
     """What rule summarize runs: one job, one Python start-up, instead of three in a row.
 
     With `config`, first writes the manifest (the resolved sheet with each sample's shard) to
-    `manifest`; then the batch tables (summarize); with `report_dir`, the report's figures and
-    verdict page from those tables (outputs/report_html.write_report_files). Returns
-    summary.tsv's rows.
+    `manifest`; then the batch tables (write_summary, streamed); with `report_dir`, the report's
+    figures and verdict page from those tables (outputs/report_html.write_report_files).
+    Returns the number of summary rows.
     """
     log = log or JobLog(None)
     if config is not None:
         write_manifest(config, manifest)
         log.info(f"manifest: wrote {manifest}")
-    summary = summarize(manifest, shard_dirs, out_dir)
-    log.info(f"summarize: wrote the batch tables of {len(summary)} samples to {out_dir}")
+    n_samples = write_summary(manifest, shard_dirs, out_dir)
+    log.info(f"summarize: wrote the batch tables of {n_samples} samples to {out_dir}")
     if report_dir:
         from ..outputs import report_html
 
@@ -1041,7 +1041,7 @@ def summarize_and_report(
         )
         for key, path in paths.items():
             log.info(f"report_html: wrote {key} {path}")
-    return summary
+    return n_samples
 
 
 # ---------------------------------------------------------------------------------------------
