@@ -15,6 +15,8 @@ rule extract_shard:
         "results/benchmarks/extract_shard/shard_{shard}.tsv"
     conda:
         "../envs/erbb2_tki.yaml"
+    # An unindexed bgzipped VCF is inflated by this many threads (ERBB2_TKI_INFLATE_THREADS below):
+    # the job uses what the scheduler gave it, never more. Raise it with --set-threads.
     threads: 1
     resources:
         mem_mb=1000,
@@ -29,7 +31,8 @@ rule extract_shard:
         assume_sorted="--assume-sorted" if config.get("assume_sorted") else "",
         annotations=str(ANNOTATIONS),
     shell:
-        "python -m erbb2_tki.batch.pipeline extract --config-json {params.config:q}"
+        "ERBB2_TKI_INFLATE_THREADS={threads}"
+        " python -m erbb2_tki.batch.pipeline extract --config-json {params.config:q}"
         " --shard {wildcards.shard} --out-dir {output.shard_dir:q}"
         " --padding {params.padding} {params.assume_sorted}"
         " --annotations {params.annotations:q}"
