@@ -52,26 +52,19 @@ def read_sheet(sheet: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(lines, delimiter="\t"))
 
 
-def ensure_batch(n: int, data: Path, seed: int) -> Path:
-    """The batch folder for n samples, generated when absent (or incomplete)."""
+def ensure_batch(n: int, data: Path, seed: int, records: int | None = None) -> Path:
+    """The batch folder for n samples (batch_{n}), generated when absent or incomplete: WES-size
+    files, or files of about `records` records each."""
     folder = data / f"batch_{n}"
     sheet = folder / "samples.tsv"
     if not sheet.is_file() or len(read_sheet(sheet)) != n:
-        print(f"generating {n} WES-size VCFs in {folder} ...", flush=True)
-        subprocess.run(
-            [
-                PYTHON,
-                str(Path(__file__).with_name("generate_vcfs.py")),
-                "--out",
-                str(data),
-                "--seed",
-                str(seed),
-                "batch",
-                "-n",
-                str(n),
-            ],
-            check=True,
-        )
+        size = "WES-size" if records is None else f"~{records}-record"
+        print(f"generating {n} {size} VCFs in {folder} ...", flush=True)
+        cmd = [PYTHON, str(Path(__file__).with_name("generate_vcfs.py"))]
+        cmd += ["--out", str(data), "--seed", str(seed), "batch", "-n", str(n)]
+        if records is not None:
+            cmd += ["--records", str(records), "--name", f"batch_{n}"]
+        subprocess.run(cmd, check=True)
     return folder
 
 

@@ -23,7 +23,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,7 @@ from bench_batch import (
     ANNOTATIONS,
     MEMORY_TARGET_MB,
     baseline_script,
+    ensure_batch,
     environment,
     job_benchmarks,
     jobs_run,
@@ -44,36 +44,9 @@ from bench_batch import (
     stage_floor,
     truth_found,
 )
-from benchlib import OUT_DIR, PYTHON
+from benchlib import OUT_DIR
 
 DAG_TARGET_S = 15.0
-
-
-def ensure_batch(n: int, records: int, data: Path, seed: int) -> Path:
-    """The batch folder for n small samples (batch_{n}), generated when absent or incomplete."""
-    folder = data / f"batch_{n}"
-    sheet = folder / "samples.tsv"
-    if not sheet.is_file() or len(read_sheet(sheet)) != n:
-        print(f"generating {n} VCFs of ~{records} records in {folder} ...", flush=True)
-        subprocess.run(
-            [
-                PYTHON,
-                str(Path(__file__).with_name("generate_vcfs.py")),
-                "--out",
-                str(data),
-                "--seed",
-                str(seed),
-                "batch",
-                "-n",
-                str(n),
-                "--records",
-                str(records),
-                "--name",
-                f"batch_{n}",
-            ],
-            check=True,
-        )
-    return folder
 
 
 def subset_sheet(sheet: Path, n: int, out: Path) -> Path:
@@ -146,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     name = args.name or f"scale_{args.samples}"
     info = benchlib.machine()
-    folder = ensure_batch(args.samples, args.records, args.data, args.seed)
+    folder = ensure_batch(args.samples, args.data, args.seed, records=args.records)
     sheet = folder / "samples.tsv"
     work = args.work or (args.data / "scale_runs")
     work.mkdir(parents=True, exist_ok=True)
