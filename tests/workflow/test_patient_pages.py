@@ -313,3 +313,18 @@ def test_pdfs_add_one_job_per_shard_and_pages_add_none(example_sheet: Path, tmp_
     assert "report_pdf_shard" not in plain
     assert with_pdf.pop("report_pdf_shard") == plain["annotate_shard"]
     assert with_pdf == plain
+
+
+def test_the_check_waits_for_every_pdf_job(example_sheet: Path, tmp_path: Path) -> None:
+    """check_batch fails a run with failed samples, which stops Snakemake from starting more jobs:
+    so it must come after every other job, the PDF printing ones included (a run with one failed
+    sample once lost the PDFs of a shard whose print job had not started yet)."""
+    config = {"samples": example_sheet, **EXAMPLE_CONFIG, "report_pdf": True}
+    dag = run_snakemake(tmp_path, "--dag", config=config).output
+    rule_of = dict(re.findall(r'^\s*(\d+)\[label = "([a-z_]+)', dag, flags=re.MULTILINE))
+    edges = re.findall(r"^\s*(\d+) -> (\d+)", dag, flags=re.MULTILINE)
+    into_check = {rule_of[a] for a, b in edges if rule_of[b] == "check_batch"}
+    pdf_jobs = [n for n, rule in rule_of.items() if rule == "report_pdf_shard"]
+    assert len(pdf_jobs) > 1
+    assert {"summarize", "report_pdf_shard"} <= into_check
+    assert all((n, c) in edges for n in pdf_jobs for c, r in rule_of.items() if r == "check_batch")

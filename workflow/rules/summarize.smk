@@ -92,8 +92,10 @@ rule summarize:
 rule check_batch:
     input:
         summary="results/batch/summary.tsv",
-        # every output of summarize: the check runs last (see above)
+        # every output of summarize, and the PDFs when asked for: the check runs last (see above),
+        # so a failed sample never stops another job's outputs from being written
         done=rules.summarize.output,
+        pdfs=report_pdf_tables,
     output:
         check="results/batch/check.txt",
     log:
