@@ -123,7 +123,8 @@ def writing(path: str | os.PathLike[str]) -> Iterator[None]:
         raise
 
 
-def _fsync(fd: int) -> None:
+def fsync_file(fd: int) -> None:
+    """fsync, where the file system supports it; a full disk it reports is raised."""
     try:
         os.fsync(fd)
     except OSError as err:  # some file systems (and /dev files) do not support it
@@ -144,7 +145,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
                 while view:
                     written = os.write(fd, view)
                     view = view[written:]
-                _fsync(fd)
+                fsync_file(fd)
             finally:
                 os.close(fd)
             os.replace(temp, target)
@@ -176,7 +177,7 @@ def atomic_write_with(
             if temp.exists():
                 fd = os.open(temp, os.O_RDONLY)
                 try:
-                    _fsync(fd)
+                    fsync_file(fd)
                 finally:
                     os.close(fd)
             os.replace(temp, target)

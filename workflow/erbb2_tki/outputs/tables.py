@@ -285,7 +285,7 @@ class TsvWriter:
         assert self._handle is not None
         with fileio.writing(self.target):
             self._handle.flush()
-            os.fsync(self._handle.fileno())
+            fileio.fsync_file(self._handle.fileno())
             self._handle.close()
             self._handle = None
             os.replace(self.temp, self.target)
